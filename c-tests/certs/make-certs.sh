@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Makes the throwaway PKI every test suite uses, in the directory given (created if missing):
+#   ca.pem/.key          test root CA ("tlsbridge Test CA")
+#   server.pem/.key      RSA server cert, CN=localhost, SAN DNS:localhost, IP:127.0.0.1 (by ca)
+#   server-ec.pem/.key   ECDSA P-256 server cert, same names (by ca)
+#   client.pem/.key      client cert, CN=tlsbridge client, EKU clientAuth (by ca)
+#   wrongname.pem/.key   server cert for DNS:wrong.example only (by ca)
+#   expired.pem/.key     server cert for localhost that expired in the past (by ca)
+#   other-ca.pem/.key    a second root that nobody trusts
+#   untrusted.pem/.key   server cert for localhost issued by other-ca
+#   other-client.pem/.key client cert issued by other-ca
+#   mismatch.key         a key that matches none of the certificates
+#   garbage.pem          a file that is not PEM
+# Usage: make-certs.sh DIR
+set -euo pipefail
+dir=${1:?usage: make-certs.sh DIR}
+mkdir -p "$dir"
+cd "$dir"
+export OPENSSL_CONF=/dev/null
+
+key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null; }
+eckey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# root NAME KEY CN
+root() {
+  openssl req -x509 -new -key "$2" -subj "/O=tlsbridge tests/CN=$3" -days 3650 -sha256 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "subjectKeyIdentifier=hash" -out "$1"
+}
+
+# leaf NAME KEY CN CA EXT-LINES [DAYS-OPTS...]
+leaf() {
+  local name=$1 k=$2 cn=$3 ca=$4 ext=$5; shift 5
+  openssl req -new -key "$k" -subj "/O=tlsbridge tests/CN=$cn" -out "$name.csr"
+  printf '%b\n' "$ext" > "$name.ext"
+  openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial \
+    -extfile "$name.ext" -sha256 "$@" -out "$name.pem" 2>/dev/null
+  rm -f "$name.csr" "$name.ext"
+}
+
+server_ext='basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid'
+client_ext='basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid'
+
+key ca.key;        root ca.pem ca.key "tlsbridge Test CA"
+key other-ca.key;  root other-ca.pem other-ca.key "tlsbridge Untrusted CA"
+
+key server.key;    leaf server server.key localhost ca "$server_ext" -days 365
+eckey server-ec.key; leaf server-ec server-ec.key localhost ca "$server_ext" -days 365
+key client.key;    leaf client client.key "tlsbridge client" ca "$client_ext" -days 365
+key wrongname.key; leaf wrongname wrongname.key wrong.example ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:wrong.example\nauthorityKeyIdentifier=keyid' -days 365
+# A validity window entirely in the past: not_before 2020-01-01, not_after 2021-01-01.
+key expired.key
+openssl req -new -key expired.key -subj "/O=tlsbridge tests/CN=localhost" -out expired.csr
+printf '%b\n' "$server_ext" > expired.ext
+openssl x509 -req -in expired.csr -CA ca.pem -CAkey ca.key -CAcreateserial -extfile expired.ext \
+  -sha256 -not_before 20200101000000Z -not_after 20210101000000Z -out expired.pem 2>/dev/null \
+|| { # OpenSSL 3.0's x509 has no -not_before: sign through `ca` with explicit dates instead.
+  mkdir -p expired-ca && : > expired-ca/index.txt && echo 1000 > expired-ca/serial
+  cat > expired-ca/ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+database = $PWD/expired-ca/index.txt
+serial = $PWD/expired-ca/serial
+new_certs_dir = $PWD/expired-ca
+default_md = sha256
+policy = p
+copy_extensions = none
+[p]
+commonName = supplied
+organizationName = optional
+CNF
+  openssl ca -batch -config expired-ca/ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr \
+    -startdate 20200101000000Z -enddate 20210101000000Z -extfile expired.ext -notext \
+    -out expired.pem 2>/dev/null
+  rm -rf expired-ca
+}
+rm -f expired.csr expired.ext
+
+key untrusted.key;    leaf untrusted untrusted.key localhost other-ca "$server_ext" -days 365
+key other-client.key; leaf other-client other-client.key "tlsbridge other client" other-ca "$client_ext" -days 365
+key mismatch.key
+echo "this is not a PEM file" > garbage.pem
+rm -f ./*.srl
