@@ -132,14 +132,16 @@ TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *chain_p
                              const char *peer_name, int64_t at_time);
 
 /* ---- connections ------------------------------------------------------------------- */
-/* Socket mode: the connection takes ownership of a connected descriptor (blocking or not).
- * target_name (client): SNI and name to verify; NULL = tls-target-name or none. */
+/* Socket mode: the connection takes ownership of a connected descriptor (blocking or not);
+ * on failure the caller still owns it. target_name (client): the SNI and the name to verify;
+ * the option tls-target-name, when set, takes precedence. A client that checks names
+ * (tls-target-name-check=host, the default) needs one or the other. */
 TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *context, int32_t fd, const char *target_name,
                                       tlsb_conn **out);
 /* Buffer mode: no socket; ciphertext moves with tlsb_conn_feed / tlsb_conn_drain. */
 TLSB_API int32_t tlsb_conn_new_buffer(tlsb_context *context, const char *target_name, tlsb_conn **out);
 /* Dials host:port (timeout_ms <= 0: no limit) and makes a socket-mode client connection;
- * the target name defaults to host. The handshake is not done yet. */
+ * the target name is tls-target-name or else host. The handshake is not done yet. */
 TLSB_API int32_t tlsb_dial(tlsb_context *context, const char *host, int32_t port, int32_t timeout_ms,
                            tlsb_conn **out);
 

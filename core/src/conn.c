@@ -1,0 +1,558 @@
+/* The connection state machine: one code path for socket and buffer mode, TLS and clear text. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+#define INFO_KEYS 9 /* TLSB_INFO_* are 1..8 */
+
+struct tlsb_conn {
+    struct tlsb_context *context;
+    SSL *ssl;                   /* NULL in clear mode (tls=0) */
+    tlsb_verify_state *verify;
+    int fd;                     /* socket mode; -1 in buffer mode */
+    int nonblocking;
+    BIO *in, *out;              /* buffer mode: ciphertext in (fed) and out (to drain) */
+    atomic_int closed;
+    int handshake_done;
+    int shutdown_sent;
+    int eof_fed;
+    int32_t timeout_ms;
+    char *target;
+    char *info[INFO_KEYS];
+};
+
+static int32_t check(tlsb_conn *c, const char *what)
+{
+    if (!c)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "%s: connection is NULL", what);
+    if (atomic_load(&c->closed))
+        return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", what);
+    return TLSB_OK;
+}
+
+/* ---- creation ----------------------------------------------------------------------- */
+
+static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_name, tlsb_conn **out)
+{
+    tlsb_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    c->fd = fd;
+    atomic_init(&c->closed, 0);
+    tlsb_context_ref(ctx);
+    c->context = ctx;
+    const tlsb_options *o = &ctx->options;
+    int32_t rc = TLSB_OK;
+    const char *target = ctx->role == TLSB_ROLE_CLIENT ? (o->target_name ? o->target_name : target_name) : NULL;
+    if (target && *target && !(c->target = strdup(target)))
+        rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
+        rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
+                                          "tls-target-name, or set tls-target-name-check=no");
+    if (rc == TLSB_OK && fd < 0) {
+        c->in = BIO_new(BIO_s_mem());
+        c->out = BIO_new(BIO_s_mem());
+        if (!c->in || !c->out)
+            rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    }
+    if (rc == TLSB_OK && ctx->ssl_ctx) {
+        if (!(c->ssl = SSL_new(ctx->ssl_ctx)))
+            rc = tlsb_fail_ssl(TLSB_ERR_NO_MEMORY, "cannot create an OpenSSL connection");
+        else if (fd >= 0 && !SSL_set_fd(c->ssl, fd))
+            rc = tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot attach the socket");
+    }
+    if (rc == TLSB_OK && c->ssl) {
+        if (fd < 0) { /* the SSL owns the BIOs from here on */
+            BIO_up_ref(c->in);
+            BIO_up_ref(c->out);
+            SSL_set_bio(c->ssl, c->in, c->out);
+        }
+        if (ctx->role == TLSB_ROLE_CLIENT) {
+            SSL_set_connect_state(c->ssl);
+            ASN1_OCTET_STRING *ip = c->target ? a2i_IPADDRESS(c->target) : NULL;
+            if (c->target && !ip && !SSL_set_tlsext_host_name(c->ssl, c->target))
+                rc = tlsb_fail_ssl(TLSB_ERR_ARGUMENT, "target name '%s' cannot be sent as SNI", c->target);
+            ASN1_OCTET_STRING_free(ip);
+            ERR_clear_error();
+        } else {
+            SSL_set_accept_state(c->ssl);
+        }
+        if (rc == TLSB_OK && !(c->verify = tlsb_verify_attach(c->ssl, ctx, c->target)))
+            rc = tlsb_last_status();
+    }
+    if (rc != TLSB_OK) {
+        c->fd = -1; /* on failure the caller keeps its descriptor */
+        tlsb_conn_free(c);
+        return rc;
+    }
+    *out = c;
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *ctx, int32_t fd, const char *target_name, tlsb_conn **out)
+{
+    if (!ctx || !out || fd < 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: %s",
+                         !ctx ? "context is NULL" : !out ? "out is NULL" : "descriptor is negative");
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: descriptor %d: %s", fd, strerror(errno));
+    int32_t rc = conn_new(ctx, fd, target_name, out);
+    if (rc == TLSB_OK)
+        (*out)->nonblocking = (flags & O_NONBLOCK) != 0;
+    return rc;
+}
+
+TLSB_API int32_t tlsb_conn_new_buffer(tlsb_context *ctx, const char *target_name, tlsb_conn **out)
+{
+    if (!ctx || !out)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_buffer: %s is NULL", ctx ? "out" : "context");
+    int32_t rc = conn_new(ctx, -1, target_name, out);
+    if (rc == TLSB_OK)
+        (*out)->nonblocking = 1;
+    return rc;
+}
+
+TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, int32_t timeout_ms, tlsb_conn **out)
+{
+    if (!ctx || !host || !out)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_dial: %s is NULL", !ctx ? "context" : !host ? "host" : "out");
+    if (ctx->role != TLSB_ROLE_CLIENT)
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_dial: the context is a server context");
+    int32_t fd = tlsb_tcp_dial(host, port, timeout_ms);
+    if (fd < 0)
+        return fd;
+    int32_t rc = conn_new(ctx, fd, host, out);
+    if (rc != TLSB_OK)
+        close(fd);
+    return rc;
+}
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
+{
+    tlsb_text t = {0};
+    tlsb_versions_text(c->context->options.versions, &t);
+    const char *src = c->context->options.version_sources;
+    int32_t rc = tlsb_fail(TLSB_ERR_PROTOCOL_VERSION,
+                           "no protocol version in common with the peer: this side enables %s (%s) and the peer "
+                           "offers none of them (%s)",
+                           t.data ? t.data : "", src ? src : "default", reason);
+    free(t.data);
+    return rc;
+}
+
+/* Turns an SSL_* failure into a status with a message; during the handshake a verification
+ * failure recorded by the callback explains it best. */
+static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
+{
+    int err = SSL_get_error(c->ssl, ret);
+    int saved_errno = errno;
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return err == SSL_ERROR_WANT_READ ? TLSB_WANT_READ : TLSB_WANT_WRITE;
+    }
+    if (atomic_load(&c->closed))
+        return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op);
+    if (err == SSL_ERROR_ZERO_RETURN) {
+        ERR_clear_error();
+        return TLSB_CLOSED;
+    }
+    if (!c->handshake_done) {
+        int32_t v = tlsb_verify_failure(c->verify);
+        if (v != TLSB_OK)
+            return v;
+    }
+    unsigned long e = ERR_peek_error();
+    int reason = ERR_GET_REASON(e);
+    const char *text = e ? ERR_reason_error_string(e) : NULL;
+    if (err == SSL_ERROR_SYSCALL || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        if (err == SSL_ERROR_SYSCALL && saved_errno && saved_errno != ECONNRESET && saved_errno != EPIPE)
+            return tlsb_fail(TLSB_ERR_IO, "%s: %s", op, strerror(saved_errno));
+        return tlsb_fail(TLSB_ERR_PEER_RESET, "%s: the peer closed the connection without close_notify%s", op,
+                         c->handshake_done ? "" : " during the handshake");
+    }
+    switch (reason) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_VERSION_TOO_HIGH:
+        return protocol_mismatch(c, text ? text : "protocol version");
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+        return tlsb_fail(TLSB_ERR_PEER_CERT_MISSING,
+                         "%s: tls-mutual is set and the client sent no certificate", op);
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        return tlsb_fail(TLSB_ERR_HANDSHAKE, "%s: the server requires a client certificate (%s)", op, text);
+    default:
+        break;
+    }
+    if (!c->handshake_done)
+        return tlsb_fail_ssl(TLSB_ERR_HANDSHAKE, "%s: handshake failed", op);
+    return tlsb_fail_ssl(TLSB_ERR_TLS, "%s: TLS error", op);
+}
+
+/* Blocking sockets: a WANT_* means the receive/send timeout expired (EAGAIN) or a signal
+ * interrupted the call (retry). */
+static int retry_blocking(tlsb_conn *c, int32_t *status, const char *op)
+{
+    if (*status != TLSB_WANT_READ && *status != TLSB_WANT_WRITE)
+        return 0;
+    if (c->nonblocking)
+        return 0;
+    if (errno == EINTR && !atomic_load(&c->closed))
+        return 1;
+    *status = atomic_load(&c->closed)
+                  ? tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op)
+                  : tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op, c->timeout_ms);
+    return 0;
+}
+
+/* ---- handshake, read, write ----------------------------------------------------------- */
+
+static void remember(tlsb_conn *c, int key, const char *value)
+{
+    free(c->info[key]);
+    c->info[key] = strdup(value ? value : "");
+}
+
+/* The negotiated details are fixed once the handshake is done: compute them once. */
+static void record_details(tlsb_conn *c)
+{
+    if (!c->ssl) {
+        remember(c, TLSB_INFO_VERSION, "none");
+        remember(c, TLSB_INFO_CIPHER, "none");
+        remember(c, TLSB_INFO_CIPHER_IANA, "none");
+        remember(c, TLSB_INFO_VERIFY, "none");
+        remember(c, TLSB_INFO_SESSION_REUSED, "no");
+        return;
+    }
+    const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
+    remember(c, TLSB_INFO_VERSION, SSL_get_version(c->ssl));
+    remember(c, TLSB_INFO_CIPHER, cipher ? SSL_CIPHER_get_name(cipher) : "");
+    remember(c, TLSB_INFO_CIPHER_IANA, cipher ? SSL_CIPHER_standard_name(cipher) : "");
+    X509 *peer = SSL_get0_peer_certificate(c->ssl);
+    char buf[512] = "";
+    if (peer)
+        tlsb_name_text(X509_get_subject_name(peer), buf, sizeof buf);
+    remember(c, TLSB_INFO_PEER_SUBJECT, buf);
+    buf[0] = '\0';
+    if (peer)
+        tlsb_name_text(X509_get_issuer_name(peer), buf, sizeof buf);
+    remember(c, TLSB_INFO_PEER_ISSUER, buf);
+    remember(c, TLSB_INFO_VERIFY, tlsb_verify_summary(c->verify, c->ssl));
+    if (c->context->role == TLSB_ROLE_SERVER)
+        remember(c, TLSB_INFO_TARGET_NAME, SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name));
+    remember(c, TLSB_INFO_SESSION_REUSED, SSL_session_reused(c->ssl) ? "yes" : "no");
+}
+
+static int32_t handshake(tlsb_conn *c)
+{
+    if (c->handshake_done)
+        return TLSB_OK;
+    if (c->ssl) {
+        for (;;) {
+            ERR_clear_error();
+            errno = 0;
+            int r = SSL_do_handshake(c->ssl);
+            if (r == 1)
+                break;
+            int32_t st = ssl_failure(c, r, "handshake");
+            if (retry_blocking(c, &st, "handshake"))
+                continue;
+            return st;
+        }
+    }
+    c->handshake_done = 1;
+    record_details(c);
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_handshake(tlsb_conn *c)
+{
+    int32_t rc = check(c, "tlsb_conn_handshake");
+    return rc ? rc : handshake(c);
+}
+
+static int32_t clear_io(tlsb_conn *c, uint8_t *rbuf, const uint8_t *wbuf, int32_t len)
+{
+    if (c->fd < 0) {
+        if (wbuf)
+            return BIO_write(c->out, wbuf, len) == len ? len : tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+        int n = BIO_read(c->in, rbuf, len);
+        return n > 0 ? n : c->eof_fed ? TLSB_CLOSED : TLSB_WANT_READ;
+    }
+    int32_t done = 0;
+    for (;;) {
+        ssize_t n = wbuf ? send(c->fd, wbuf + done, (size_t)(len - done), MSG_NOSIGNAL) : recv(c->fd, rbuf, (size_t)len, 0);
+        if (n > 0 && (!wbuf || (done += (int32_t)n) == len || c->nonblocking))
+            return wbuf ? done : (int32_t)n;
+        if (n > 0)
+            continue;
+        if (n == 0 && !wbuf)
+            return atomic_load(&c->closed) ? tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "read: the connection was closed")
+                                           : TLSB_CLOSED;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (done)
+                return done;
+            if (c->nonblocking)
+                return wbuf ? TLSB_WANT_WRITE : TLSB_WANT_READ;
+            return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", wbuf ? "write" : "read", c->timeout_ms);
+        }
+        if (atomic_load(&c->closed))
+            return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", wbuf ? "write" : "read");
+        return tlsb_fail(errno == ECONNRESET || errno == EPIPE ? TLSB_ERR_PEER_RESET : TLSB_ERR_IO, "%s: %s",
+                         wbuf ? "write" : "read", strerror(errno));
+    }
+}
+
+TLSB_API int32_t tlsb_conn_read(tlsb_conn *c, uint8_t *buf, int32_t len)
+{
+    int32_t rc = check(c, "tlsb_conn_read");
+    if (rc)
+        return rc;
+    if (!buf || len <= 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_read: %s", buf ? "length must be positive" : "buffer is NULL");
+    if ((rc = handshake(c)) != TLSB_OK)
+        return rc;
+    if (!c->ssl)
+        return clear_io(c, buf, NULL, len);
+    for (;;) {
+        errno = 0;
+        int n = SSL_read(c->ssl, buf, len);
+        if (n > 0)
+            return n;
+        int32_t st = ssl_failure(c, n, "read");
+        if (retry_blocking(c, &st, "read"))
+            continue;
+        return st;
+    }
+}
+
+TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
+{
+    int32_t rc = check(c, "tlsb_conn_write");
+    if (rc)
+        return rc;
+    if (!buf || len < 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_write: %s", buf ? "length is negative" : "buffer is NULL");
+    if ((rc = handshake(c)) != TLSB_OK)
+        return rc;
+    if (len == 0)
+        return 0;
+    if (!c->ssl)
+        return clear_io(c, NULL, buf, len);
+    for (;;) {
+        errno = 0;
+        int n = SSL_write(c->ssl, buf, len);
+        if (n > 0)
+            return n;
+        int32_t st = ssl_failure(c, n, "write");
+        if (retry_blocking(c, &st, "write"))
+            continue;
+        return st;
+    }
+}
+
+TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *c)
+{
+    int32_t rc = check(c, "tlsb_conn_shutdown");
+    if (rc || c->shutdown_sent)
+        return rc;
+    if (!c->ssl) {
+        if (c->fd >= 0)
+            shutdown(c->fd, SHUT_WR);
+        c->shutdown_sent = 1;
+        return TLSB_OK;
+    }
+    if (!c->handshake_done) /* nothing to protect: no close_notify before a session exists */
+        return TLSB_OK;
+    ERR_clear_error();
+    int r = SSL_shutdown(c->ssl);
+    if (r < 0) {
+        int32_t st = ssl_failure(c, r, "shutdown");
+        /* A peer that already left is not an error for a close. */
+        if (st == TLSB_ERR_PEER_RESET || st == TLSB_CLOSED)
+            st = TLSB_OK;
+        if (st != TLSB_OK)
+            return st;
+    }
+    c->shutdown_sent = 1;
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_close(tlsb_conn *c)
+{
+    if (!c)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_close: connection is NULL");
+    /* shutdown() wakes a thread blocked in recv/send on this socket; the descriptor itself is
+     * closed only by tlsb_conn_free, so that it cannot be reused under that thread. */
+    if (!atomic_exchange(&c->closed, 1) && c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR);
+    return TLSB_OK;
+}
+
+TLSB_API void tlsb_conn_free(tlsb_conn *c)
+{
+    if (!c)
+        return;
+    SSL_free(c->ssl);
+    if (c->fd >= 0)
+        close(c->fd);
+    BIO_free(c->in);
+    BIO_free(c->out);
+    tlsb_verify_state_free(c->verify);
+    for (int i = 0; i < INFO_KEYS; i++)
+        free(c->info[i]);
+    free(c->target);
+    tlsb_context_free(c->context);
+    free(c);
+}
+
+TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *c, int32_t timeout_ms)
+{
+    int32_t rc = check(c, "tlsb_conn_set_timeout");
+    if (rc)
+        return rc;
+    if (c->fd < 0)
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_timeout: a buffer-mode connection has no socket");
+    /* Kernel timeouts cost nothing per read, unlike a poll() before every recv(). */
+    struct timeval tv = {0, 0};
+    if (timeout_ms > 0) {
+        tv.tv_sec = timeout_ms / 1000;
+        tv.tv_usec = (timeout_ms % 1000) * 1000;
+    }
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+        return tlsb_fail(TLSB_ERR_IO, "tlsb_conn_set_timeout: %s", strerror(errno));
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_fd(tlsb_conn *c)
+{
+    int32_t rc = check(c, "tlsb_conn_fd");
+    if (rc)
+        return rc;
+    return c->fd >= 0 ? c->fd : tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_fd: a buffer-mode connection has no socket");
+}
+
+/* ---- buffer mode ------------------------------------------------------------------------ */
+
+static int32_t check_buffer(tlsb_conn *c, const char *what)
+{
+    int32_t rc = check(c, what);
+    if (rc == TLSB_OK && c->fd >= 0)
+        rc = tlsb_fail(TLSB_ERR_STATE, "%s: the connection is in socket mode", what);
+    return rc;
+}
+
+TLSB_API int32_t tlsb_conn_feed(tlsb_conn *c, const uint8_t *buf, int32_t len)
+{
+    int32_t rc = check_buffer(c, "tlsb_conn_feed");
+    if (rc)
+        return rc;
+    if (!buf || len < 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_feed: %s", buf ? "length is negative" : "buffer is NULL");
+    if (c->eof_fed)
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_feed: end of stream was already fed");
+    if (len && BIO_write(c->in, buf, len) != len)
+        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    return len;
+}
+
+TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *c)
+{
+    int32_t rc = check_buffer(c, "tlsb_conn_feed_eof");
+    if (rc)
+        return rc;
+    c->eof_fed = 1;
+    BIO_set_mem_eof_return(c->in, 0); /* an empty buffer now reads as end of stream */
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_drain(tlsb_conn *c, uint8_t *buf, int32_t cap)
+{
+    int32_t rc = check_buffer(c, "tlsb_conn_drain");
+    if (rc)
+        return rc;
+    if (!buf || cap <= 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_drain: %s", buf ? "capacity must be positive" : "buffer is NULL");
+    int n = BIO_read(c->out, buf, cap);
+    return n > 0 ? n : 0;
+}
+
+TLSB_API int32_t tlsb_conn_pending(tlsb_conn *c)
+{
+    int32_t rc = check_buffer(c, "tlsb_conn_pending");
+    return rc ? rc : (int32_t)BIO_ctrl_pending(c->out);
+}
+
+/* ---- details, sessions ------------------------------------------------------------------- */
+
+TLSB_API const char *tlsb_conn_info(tlsb_conn *c, int32_t key)
+{
+    if (!c) {
+        tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_info: connection is NULL");
+        return NULL;
+    }
+    if (key < TLSB_INFO_VERSION || key > TLSB_INFO_SESSION_REUSED) {
+        tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_info: unknown key %d", key);
+        return NULL;
+    }
+    if (key == TLSB_INFO_TARGET_NAME && c->context->role == TLSB_ROLE_CLIENT)
+        return c->target ? c->target : "";
+    if (!c->handshake_done) {
+        tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_info: the handshake is not done");
+        return NULL;
+    }
+    return c->info[key] ? c->info[key] : "";
+}
+
+TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t cap)
+{
+    int32_t rc = check(c, "tlsb_conn_session_export");
+    if (rc)
+        return rc;
+    SSL_SESSION *s = c->ssl && c->handshake_done ? SSL_get_session(c->ssl) : NULL;
+    if (!s || !SSL_SESSION_is_resumable(s))
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_export: no resumable session (yet)");
+    int len = i2d_SSL_SESSION(s, NULL);
+    if (len <= 0)
+        return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_conn_session_export: cannot encode the session");
+    if (!buf || cap < len)
+        return tlsb_fail(TLSB_ERR_BUFFER_TOO_SMALL, "tlsb_conn_session_export: needs %d bytes, got %d", len, cap);
+    unsigned char *p = buf;
+    i2d_SSL_SESSION(s, &p);
+    return len;
+}
+
+TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int32_t len)
+{
+    int32_t rc = check(c, "tlsb_conn_session_import");
+    if (rc)
+        return rc;
+    if (!buf || len <= 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: no session given");
+    if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || c->handshake_done)
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_import: only a TLS client before its handshake");
+    const unsigned char *p = buf;
+    SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, len);
+    if (!s)
+        return tlsb_fail_ssl(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session");
+    int ok = SSL_set_session(c->ssl, s);
+    SSL_SESSION_free(s);
+    return ok ? TLSB_OK : tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_conn_session_import: cannot use the session");
+}

@@ -1,0 +1,162 @@
+/* A validated, immutable role + options owning one SSL_CTX, shared by all its connections. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "internal.h"
+
+static const int protocol_of[4] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION};
+
+/* OpenSSL takes a min/max range; holes in the set ({1.0, 1.2}) are cut out with SSL_OP_NO_*. */
+static int32_t apply_versions(SSL_CTX *ctx, tlsb_options *o)
+{
+    static const uint64_t no_op[4] = {SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1, SSL_OP_NO_TLSv1_2, SSL_OP_NO_TLSv1_3};
+    int lo = -1, hi = -1;
+    for (int i = 0; i < 4; i++)
+        if (o->versions & (1u << i)) {
+            if (lo < 0)
+                lo = i;
+            hi = i;
+        }
+    if (lo < 0)
+        return tlsb_fail(TLSB_ERR_PROTOCOL_NONE, "no protocol version is enabled");
+    if (!SSL_CTX_set_min_proto_version(ctx, protocol_of[lo]) || !SSL_CTX_set_max_proto_version(ctx, protocol_of[hi]))
+        return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot set the protocol versions");
+    for (int i = lo + 1; i < hi; i++)
+        if (!(o->versions & (1u << i)))
+            SSL_CTX_set_options(ctx, no_op[i]);
+    if (o->versions & (TLSB_V10 | TLSB_V11)) {
+        /* TLS 1.0/1.1 sign with SHA-1, which security level 1 forbids: lower it for this context. */
+        SSL_CTX_set_security_level(ctx, 0);
+        tlsb_text t = {0};
+        tlsb_versions_text(o->versions & (TLSB_V10 | TLSB_V11), &t);
+        int32_t rc = tlsb_options_warn(o, "security level lowered to 0 for %s (enabled explicitly)", t.data ? t.data : "");
+        free(t.data);
+        return rc;
+    }
+    return TLSB_OK;
+}
+
+static void list_line(tlsb_text *t, const char *key, const char *value, const char *none)
+{
+    if (!value) {
+        tlsb_text_add(t, "%s: %s\n", key, none);
+        return;
+    }
+    /* Normalise "a,b , c" to "a, b, c" so that every face prints the same line. */
+    char **items;
+    int n = tlsb_split(value, 0, &items);
+    tlsb_text_add(t, "%s: ", key);
+    for (int i = 0; i < n; i++)
+        tlsb_text_add(t, "%s%s", i ? ", " : "", items[i]);
+    tlsb_text_add(t, "\n");
+    if (n >= 0)
+        tlsb_split_free(items, n);
+}
+
+static int32_t describe(struct tlsb_context *c)
+{
+    const tlsb_options *o = &c->options;
+    tlsb_text t = {0};
+    tlsb_text_add(&t, "role: %s\ntls: %s\n", c->role == TLSB_ROLE_CLIENT ? "client" : "server", o->tls ? "on" : "off");
+    if (c->ssl_ctx) {
+        tlsb_text_add(&t, "protocols: ");
+        tlsb_versions_text(o->versions, &t);
+        tlsb_text_add(&t, "\nsecurity-level: %d\n", SSL_CTX_get_security_level(c->ssl_ctx));
+        int32_t rc = tlsb_ciphers_describe(c->ssl_ctx, &t);
+        if (rc != TLSB_OK) {
+            free(t.data);
+            return rc;
+        }
+        const char *verify = c->role == TLSB_ROLE_CLIENT || o->mutual ? "required" : "none";
+        tlsb_text_add(&t, "verify-peer: %s\ntarget-name-check: %s\ntarget-name: %s\nmutual: %s\n", verify,
+                      o->name_check ? "host" : "no",
+                      o->target_name ? o->target_name : (c->role == TLSB_ROLE_CLIENT ? "(dialled host)" : "(none)"),
+                      c->role == TLSB_ROLE_SERVER && o->mutual ? "yes" : "no");
+        list_line(&t, "certificate", o->certificate, "none");
+        list_line(&t, "trusted-ca", o->trusted_ca, "system");
+        list_line(&t, "crl", o->crl, "none");
+    }
+    tlsb_text_add(&t, "compat-mode: %s\n", tlsb_compat() ? "on" : "off");
+    for (size_t i = 0; i < o->warning_count; i++)
+        tlsb_text_add(&t, "warning: %s\n", o->warnings[i]);
+    if (!(c->settings = tlsb_text_take(&t)))
+        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    return TLSB_OK;
+}
+
+static int32_t build_ssl_ctx(struct tlsb_context *c)
+{
+    tlsb_options *o = &c->options;
+    SSL_CTX *ctx = SSL_CTX_new(c->role == TLSB_ROLE_CLIENT ? TLS_client_method() : TLS_server_method());
+    if (!ctx)
+        return tlsb_fail_ssl(TLSB_ERR_NO_MEMORY, "cannot create an OpenSSL context");
+    c->ssl_ctx = ctx;
+    /* Read-ahead lets one read() bring a whole small record (and more), not header then body;
+     * a moving write buffer lets managed faces retry a write from a re-pinned buffer. */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Server sessions of tls-mutual contexts must carry an id context to be resumable. */
+    static const unsigned char sid_ctx[] = "tlsbridge";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+
+    int32_t rc = tlsb_ciphers_apply(ctx, o);
+    if (rc == TLSB_OK)
+        rc = apply_versions(ctx, o);
+    if (rc == TLSB_OK)
+        rc = tlsb_certs_load_own(ctx, o);
+    if (rc == TLSB_OK)
+        rc = tlsb_verify_configure(ctx, c->role, o, &c->anchors);
+    return rc;
+}
+
+TLSB_API int32_t tlsb_context_new(const tlsb_config *config, int32_t role, tlsb_context **out)
+{
+    if (!config || !out)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_context_new: %s is NULL", config ? "out" : "config");
+    if (role != TLSB_ROLE_CLIENT && role != TLSB_ROLE_SERVER)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_context_new: role %d is neither client (0) nor server (1)", role);
+    struct tlsb_context *c = calloc(1, sizeof *c);
+    if (!c)
+        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    atomic_init(&c->refs, 1);
+    c->role = role;
+    c->logger = config->logger;
+    int32_t rc = tlsb_options_parse(config, role, &c->options);
+    if (rc == TLSB_OK && c->options.tls)
+        rc = build_ssl_ctx(c);
+    if (rc == TLSB_OK)
+        rc = describe(c);
+    if (rc != TLSB_OK) {
+        tlsb_log(&c->logger, TLSB_LOG_ERROR, "%s", tlsb_last_error());
+        tlsb_context_free(c);
+        return rc;
+    }
+    for (size_t i = 0; i < c->options.warning_count; i++)
+        tlsb_log(&c->logger, TLSB_LOG_WARNING, "%s", c->options.warnings[i]);
+    *out = c;
+    return TLSB_OK;
+}
+
+void tlsb_context_ref(struct tlsb_context *c) { atomic_fetch_add(&c->refs, 1); }
+
+TLSB_API const char *tlsb_context_settings(const tlsb_context *c)
+{
+    if (!c) {
+        tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_context_settings: context is NULL");
+        return NULL;
+    }
+    return c->settings;
+}
+
+TLSB_API void tlsb_context_free(tlsb_context *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    SSL_CTX_free(c->ssl_ctx);
+    sk_X509_pop_free(c->anchors, X509_free);
+    tlsb_options_clear(&c->options);
+    free(c->settings);
+    free(c);
+}
