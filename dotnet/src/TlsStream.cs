@@ -1,0 +1,396 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using TlsBridge.Interop;
+
+namespace TlsBridge;
+
+/// <summary>A TLS connection as a Stream, in the manner of SslStream; the core does all TLS.</summary>
+/// <remarks>
+/// Buffer mode (<see cref="TlsStream(Stream, TlsContext, bool)"/>) runs over any readable and
+/// writable Stream; socket mode (<see cref="TlsStream(Socket, TlsContext, bool)"/>,
+/// <see cref="Connect"/>, <see cref="TlsListener.Accept"/>) lets the core read and write the
+/// descriptor itself. One read and one write may run at the same time, as with SslStream.
+/// Dispose is idempotent and may be called from any thread: a read or write in progress then
+/// ends with <see cref="ObjectDisposedException"/>. Dispose does not send close_notify; call
+/// <see cref="ShutdownAsync"/> first for an orderly close.
+/// </remarks>
+public sealed class TlsStream : Stream
+{
+    private readonly TlsContext _context;
+    private readonly Transport _transport;
+    private readonly CancellationTokenSource _disposed = new();
+    private SafeConnHandle? _conn;
+    private int _authenticating;
+    private int _disposeStarted;
+    private volatile bool _authenticated;
+
+    /// <summary>Buffer mode over <paramref name="innerStream"/> (a NetworkStream, a pipe, ...).</summary>
+    public TlsStream(Stream innerStream, TlsContext context, bool leaveInnerStreamOpen = false)
+        : this(context, new BufferTransport(innerStream, leaveInnerStreamOpen))
+    {
+    }
+
+    /// <summary>Socket mode over a connected <paramref name="socket"/>: the core reads and writes
+    /// the TCP connection itself. The socket is switched to non-blocking.</summary>
+    public TlsStream(Socket socket, TlsContext context, bool leaveSocketOpen = false)
+        : this(context, new SocketTransport(socket, leaveSocketOpen))
+    {
+    }
+
+    private TlsStream(TlsContext context, Transport transport)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        _transport = transport;
+        if (transport is SocketTransport { NativeConn: { } conn })
+            _conn = conn;
+    }
+
+    /// <summary>Dials host:port with the core (socket mode) and completes the client handshake;
+    /// the target name is <paramref name="host"/> unless tls-target-name says otherwise.</summary>
+    public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(host);
+        TlsException.Check(Native.tlsb_dial(context.Handle, host, port, TimeoutMs(timeout), out SafeConnHandle conn));
+        var stream = FromNativeConnection(context, conn);
+        try
+        {
+            stream.HandshakeAsync(async: false, default).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return stream;
+    }
+
+    internal static TlsStream FromNativeConnection(TlsContext context, SafeConnHandle conn)
+    {
+        try
+        {
+            return new TlsStream(context, new SocketTransport(conn));
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    internal static int TimeoutMs(TimeSpan? timeout) =>
+        timeout is { } t ? (int)Math.Clamp(t.TotalMilliseconds, 1, int.MaxValue) : 0;
+
+    // ---- handshake
+
+    /// <summary>A session exported from an earlier connection (<see cref="ExportSession"/>) to
+    /// offer for resumption; set before authenticating as a client.</summary>
+    public byte[]? SessionToResume { get; set; }
+
+    /// <summary>Runs the client handshake. <paramref name="targetHost"/> is sent as SNI and
+    /// checked against the server certificate (null: tls-target-name, or none).</summary>
+    public void AuthenticateAsClient(string? targetHost) =>
+        AuthenticateAsync(TlsRole.Client, targetHost, async: false, default).GetAwaiter().GetResult();
+
+    public Task AuthenticateAsClientAsync(string? targetHost, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(TlsRole.Client, targetHost, async: true, cancellationToken).AsTask();
+
+    /// <summary>Runs the server handshake with the server context's certificate.</summary>
+    public void AuthenticateAsServer() =>
+        AuthenticateAsync(TlsRole.Server, null, async: false, default).GetAwaiter().GetResult();
+
+    public Task AuthenticateAsServerAsync(CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(TlsRole.Server, null, async: true, cancellationToken).AsTask();
+
+    private async ValueTask AuthenticateAsync(TlsRole role, string? targetHost, bool async, CancellationToken cancel)
+    {
+        ThrowIfDisposed();
+        if (role != _context.Role)
+            throw new InvalidOperationException($"a {_context.Role.ToString().ToLowerInvariant()} context cannot authenticate as {role.ToString().ToLowerInvariant()}");
+        if (Interlocked.Exchange(ref _authenticating, 1) != 0)
+            throw new InvalidOperationException("authentication was already started on this stream");
+        if (_conn == null)
+        {
+            _conn = _transport.Create(_context.Handle, role, targetHost);
+            // A Dispose that ran while the connection was being made did not see it.
+            if (_disposed.IsCancellationRequested)
+                _conn.Dispose();
+        }
+        if (SessionToResume is { } session)
+            ImportSession(session);
+        await HandshakeAsync(async, cancel).ConfigureAwait(false);
+    }
+
+    private unsafe void ImportSession(byte[] session)
+    {
+        fixed (byte* p = session)
+            TlsException.Check(Native.tlsb_conn_session_import(Conn, p, session.Length));
+    }
+
+    private async ValueTask HandshakeAsync(bool async, CancellationToken cancel)
+    {
+        await DriveAsync(ConnOp.Handshake, 0, 0, async, cancel).ConfigureAwait(false);
+        _authenticated = true;
+    }
+
+    // ---- the loop every operation runs
+
+    private async ValueTask<int> DriveAsync(ConnOp op, nint buffer, int length, bool async, CancellationToken cancel)
+    {
+        SafeConnHandle conn = Conn;
+        using CancellationTokenSource? linked = cancel.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancel, _disposed.Token)
+            : null;
+        CancellationToken token = linked?.Token ?? _disposed.Token;
+        try
+        {
+            while (true)
+            {
+                int rc = _transport.Invoke(conn, op, buffer, length, out TlsException? error);
+                if (error != null)
+                {
+                    // Send what the failure produced (an alert) so the peer learns why.
+                    try { await _transport.FlushAsync(conn, async, token).ConfigureAwait(false); }
+                    catch (Exception) when (!_disposed.IsCancellationRequested) { }
+                    throw error;
+                }
+                await _transport.FlushAsync(conn, async, token).ConfigureAwait(false);
+                if (rc >= 0 || rc == (int)TlsStatus.TLSB_CLOSED)
+                    return rc;
+                if (rc == (int)TlsStatus.TLSB_WANT_READ)
+                    await _transport.WaitReadableAsync(conn, async, token).ConfigureAwait(false);
+                else
+                    await _transport.WaitWritableAsync(conn, async, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (_disposed.IsCancellationRequested && e is not ObjectDisposedException)
+        {
+            // Whatever the transport threw because we were disposed mid-call, the cause is the Dispose.
+            throw new ObjectDisposedException(nameof(TlsStream), e);
+        }
+    }
+
+    private SafeConnHandle Conn
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _conn ?? throw new InvalidOperationException("the stream is not authenticated yet");
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+
+    private void ThrowIfNotAuthenticated()
+    {
+        ThrowIfDisposed();
+        if (!_authenticated)
+            throw new InvalidOperationException("the stream is not authenticated yet");
+    }
+
+    // ---- reading and writing
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return Read(buffer.AsSpan(offset, count));
+    }
+
+    public override unsafe int Read(Span<byte> buffer)
+    {
+        ThrowIfNotAuthenticated();
+        if (buffer.IsEmpty)
+            return 0;
+        fixed (byte* p = buffer)
+            return ReadCoreAsync((nint)p, buffer.Length, async: false, default).GetAwaiter().GetResult();
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotAuthenticated();
+        if (buffer.IsEmpty)
+            return 0;
+        using MemoryHandle pin = buffer.Pin();
+        return await ReadCoreAsync(Address(pin), buffer.Length, async: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<int> ReadCoreAsync(nint buffer, int length, bool async, CancellationToken cancel)
+    {
+        int rc = await DriveAsync(ConnOp.Read, buffer, length, async, cancel).ConfigureAwait(false);
+        return rc == (int)TlsStatus.TLSB_CLOSED ? 0 : rc;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        Write(buffer.AsSpan(offset, count));
+    }
+
+    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    {
+        ThrowIfNotAuthenticated();
+        fixed (byte* p = buffer)
+            WriteCoreAsync((nint)p, buffer.Length, async: false, default).GetAwaiter().GetResult();
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotAuthenticated();
+        using MemoryHandle pin = buffer.Pin();
+        await WriteCoreAsync(Address(pin), buffer.Length, async: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask WriteCoreAsync(nint buffer, int length, bool async, CancellationToken cancel)
+    {
+        while (length > 0)
+        {
+            int n = await DriveAsync(ConnOp.Write, buffer, length, async, cancel).ConfigureAwait(false);
+            buffer += n;
+            length -= n;
+        }
+    }
+
+    private static unsafe nint Address(MemoryHandle pin) => (nint)pin.Pointer;
+
+    /// <summary>Sends close_notify. The transport stays open; reads still return what the peer sends.</summary>
+    public void Shutdown()
+    {
+        ThrowIfNotAuthenticated();
+        DriveAsync(ConnOp.Shutdown, 0, 0, async: false, default).GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc cref="Shutdown"/>
+    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotAuthenticated();
+        await DriveAsync(ConnOp.Shutdown, 0, 0, async: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes go out as they are made; there is nothing to flush.</summary>
+    public override void Flush() => ThrowIfDisposed();
+
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        return Task.CompletedTask;
+    }
+
+    public override bool CanRead => !_disposed.IsCancellationRequested;
+    public override bool CanWrite => !_disposed.IsCancellationRequested;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    // ---- what was negotiated (TLSB_INFO_*)
+
+    public bool IsAuthenticated => _authenticated && !_disposed.IsCancellationRequested;
+
+    /// <summary>"TLSv1.3", "TLSv1.2", ...; "none" when tls=0.</summary>
+    public string NegotiatedProtocol => Info(Native.TLSB_INFO_VERSION);
+
+    /// <summary>The cipher suite, OpenSSL name (e.g. "ECDHE-RSA-AES128-GCM-SHA256").</summary>
+    public string CipherSuite => Info(Native.TLSB_INFO_CIPHER);
+
+    /// <summary>The cipher suite, IANA name (e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").</summary>
+    public string CipherSuiteIana => Info(Native.TLSB_INFO_CIPHER_IANA);
+
+    /// <summary>RFC 2253 subject of the peer certificate, "" if none.</summary>
+    public string PeerSubject => Info(Native.TLSB_INFO_PEER_SUBJECT);
+
+    /// <summary>RFC 2253 issuer of the peer certificate, "" if none.</summary>
+    public string PeerIssuer => Info(Native.TLSB_INFO_PEER_ISSUER);
+
+    /// <summary>"ok", "none" (not verified, or no certificate), or why verification failed.</summary>
+    public string VerifyResult => Info(Native.TLSB_INFO_VERIFY);
+
+    /// <summary>Client: the name sent as SNI and checked; server: the SNI received.</summary>
+    public string TargetName => Info(Native.TLSB_INFO_TARGET_NAME);
+
+    public bool IsSessionReused => Info(Native.TLSB_INFO_SESSION_REUSED) == "yes";
+
+    private string Info(int key)
+    {
+        ThrowIfNotAuthenticated();
+        return Native.ConnInfo(Conn, key);
+    }
+
+    /// <summary>The session, serialised for <see cref="SessionToResume"/> on a later connection.</summary>
+    public unsafe byte[] ExportSession()
+    {
+        ThrowIfNotAuthenticated();
+        int size = 4096;
+        while (true)
+        {
+            byte[] buffer = new byte[size];
+            int n;
+            fixed (byte* p = buffer)
+                n = Native.tlsb_conn_session_export(Conn, p, buffer.Length);
+            if (n == (int)TlsStatus.TLSB_ERR_BUFFER_TOO_SMALL && size < 1 << 20)
+            {
+                size *= 4;
+                continue;
+            }
+            TlsException.Check(n);
+            return buffer.AsSpan(0, n).ToArray();
+        }
+    }
+
+    // ---- lifetime
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing || Interlocked.Exchange(ref _disposeStarted, 1) != 0)
+        {
+            base.Dispose(disposing);
+            return;
+        }
+        // Order matters: cancel the waits, release the transport, close the native transport
+        // (unblocks a thread inside the core), then drop our reference; the SafeHandle frees
+        // the connection once no call is using it any more.
+        try
+        {
+            _disposed.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A continuation registered on the token threw; disposal goes on regardless.
+        }
+        _transport.Close();
+        SafeConnHandle? conn = _conn;
+        if (conn != null && !conn.IsClosed)
+        {
+            try
+            {
+                Native.tlsb_conn_close(conn);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            conn.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,273 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using TlsBridge.Interop;
+
+namespace TlsBridge;
+
+/// <summary>One native operation of a connection, as <see cref="TlsStream"/> drives it.</summary>
+internal enum ConnOp
+{
+    Handshake,
+    Read,
+    Write,
+    Shutdown,
+}
+
+/// <summary>Moves a connection's ciphertext. <see cref="TlsStream"/> runs the same loop over
+/// both: call the core, flush what it produced, and on TLSB_WANT_READ / TLSB_WANT_WRITE wait
+/// for the transport. Every wait has a synchronous and an asynchronous form (the flag
+/// <c>async</c>); the synchronous one completes synchronously, so sync calls never wait on tasks.</summary>
+internal abstract class Transport
+{
+    /// <summary>Makes the native connection for <paramref name="role"/>.</summary>
+    public abstract SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName);
+
+    /// <summary>Calls the core; a failure is turned into its exception at once, on this thread,
+    /// because the message is thread-local.</summary>
+    public abstract int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error);
+
+    public abstract ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel);
+
+    public abstract ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel);
+
+    public abstract ValueTask WaitWritableAsync(SafeConnHandle conn, bool async, CancellationToken cancel);
+
+    /// <summary>Releases what the transport owns (the inner stream or the socket).</summary>
+    public abstract void Close();
+
+    protected static unsafe int Call(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
+    {
+        int rc = op switch
+        {
+            ConnOp.Handshake => Native.tlsb_conn_handshake(conn),
+            ConnOp.Read => Native.tlsb_conn_read(conn, (byte*)buffer, length),
+            ConnOp.Write => Native.tlsb_conn_write(conn, (byte*)buffer, length),
+            _ => Native.tlsb_conn_shutdown(conn),
+        };
+        error = rc < 0 && rc is not ((int)TlsStatus.TLSB_WANT_READ or (int)TlsStatus.TLSB_WANT_WRITE or (int)TlsStatus.TLSB_CLOSED)
+            ? TlsException.FromLastError(rc)
+            : null;
+        return rc;
+    }
+}
+
+/// <summary>Buffer mode: the core holds no socket; ciphertext goes through any Stream.
+/// Nothing blocks a thread in async use: waits are the inner stream's ReadAsync/WriteAsync.</summary>
+internal sealed class BufferTransport : Transport
+{
+    // One TLS record (16 KiB) plus header and expansion fits either buffer.
+    private const int BufferSize = 17 * 1024;
+
+    private readonly Stream _inner;
+    private readonly bool _leaveOpen;
+    private readonly byte[] _in = new byte[BufferSize];
+    private readonly byte[] _out = new byte[BufferSize];
+    // Native calls in buffer mode never block, so one monitor keeps the reader's and the
+    // writer's calls (and their feeds and drains) off the SSL object at the same time.
+    private readonly object _native = new();
+    // Drained bytes must reach the inner stream in drain order: drain + write is one step.
+    private readonly SemaphoreSlim _outLock = new(1, 1);
+    // A write may need to read (TLSB_WANT_READ) while a read is pending: one inner reader.
+    private readonly SemaphoreSlim _inLock = new(1, 1);
+    private bool _eof;
+
+    public BufferTransport(Stream inner, bool leaveOpen)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        if (!inner.CanRead || !inner.CanWrite)
+            throw new ArgumentException("the inner stream must be readable and writable", nameof(inner));
+        _inner = inner;
+        _leaveOpen = leaveOpen;
+    }
+
+    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName)
+    {
+        TlsException.Check(Native.tlsb_conn_new_buffer(context, targetName, out SafeConnHandle conn));
+        return conn;
+    }
+
+    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
+    {
+        lock (_native)
+            return Call(conn, op, buffer, length, out error);
+    }
+
+    public override async ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
+    {
+        if (async) await _outLock.WaitAsync(cancel).ConfigureAwait(false);
+        else _outLock.Wait(cancel);
+        try
+        {
+            bool wrote = false;
+            int n;
+            while ((n = Drain(conn)) > 0)
+            {
+                wrote = true;
+                if (async) await _inner.WriteAsync(_out.AsMemory(0, n), cancel).ConfigureAwait(false);
+                else _inner.Write(_out, 0, n);
+            }
+            if (wrote)
+            {
+                if (async) await _inner.FlushAsync(cancel).ConfigureAwait(false);
+                else _inner.Flush();
+            }
+        }
+        finally
+        {
+            _outLock.Release();
+        }
+    }
+
+    private unsafe int Drain(SafeConnHandle conn)
+    {
+        lock (_native)
+        {
+            fixed (byte* p = _out)
+            {
+                int n = Native.tlsb_conn_drain(conn, p, _out.Length);
+                if (n < 0)
+                    throw TlsException.FromLastError(n);
+                return n;
+            }
+        }
+    }
+
+    public override async ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
+    {
+        if (async) await _inLock.WaitAsync(cancel).ConfigureAwait(false);
+        else _inLock.Wait(cancel);
+        try
+        {
+            if (_eof)
+                throw new IOException("the inner stream has ended, but the connection still wants to read");
+            int n = async
+                ? await _inner.ReadAsync(_in.AsMemory(), cancel).ConfigureAwait(false)
+                : _inner.Read(_in, 0, _in.Length);
+            Feed(conn, n);
+        }
+        finally
+        {
+            _inLock.Release();
+        }
+    }
+
+    private unsafe void Feed(SafeConnHandle conn, int n)
+    {
+        lock (_native)
+        {
+            int rc;
+            if (n == 0)
+            {
+                _eof = true;
+                rc = Native.tlsb_conn_feed_eof(conn);
+            }
+            else
+            {
+                fixed (byte* p = _in)
+                    rc = Native.tlsb_conn_feed(conn, p, n);
+            }
+            TlsException.Check(rc);
+        }
+    }
+
+    // The core's output buffer grows as needed, so TLSB_WANT_WRITE only asks for a drain.
+    public override ValueTask WaitWritableAsync(SafeConnHandle conn, bool async, CancellationToken cancel) =>
+        FlushAsync(conn, async, cancel);
+
+    public override void Close()
+    {
+        if (!_leaveOpen)
+            _inner.Dispose();
+    }
+}
+
+/// <summary>Socket mode: the core reads and writes a descriptor itself. The descriptor is
+/// non-blocking, and waits go through a .NET Socket on the same TCP connection: a zero-byte
+/// ReceiveAsync (readiness, no thread held) or Poll in short slices for synchronous calls.</summary>
+internal sealed class SocketTransport : Transport
+{
+    private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(200);
+
+    private readonly Socket _socket;
+    private readonly bool _closeSocket;
+    // Set when the core made the connection itself (dial / accept): the descriptor is the
+    // core's, and _socket only borrows it to wait on.
+    private readonly SafeConnHandle? _nativeConn;
+
+    /// <summary>Over an application's connected socket: the core gets a duplicate descriptor.</summary>
+    public SocketTransport(Socket socket, bool leaveOpen)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (!socket.Connected)
+            throw new ArgumentException("the socket must be connected", nameof(socket));
+        _socket = socket;
+        _closeSocket = !leaveOpen;
+    }
+
+    /// <summary>Over a connection the core dialled or accepted.</summary>
+    public SocketTransport(SafeConnHandle conn)
+    {
+        int fd = Native.tlsb_conn_fd(conn);
+        TlsException.Check(fd);
+        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false)) { Blocking = false };
+        _closeSocket = true;
+        _nativeConn = conn;
+    }
+
+    public SafeConnHandle? NativeConn => _nativeConn;
+
+    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName)
+    {
+        _socket.Blocking = false;
+        int fd = Native.DuplicateDescriptor(_socket);
+        int rc = Native.tlsb_conn_new_socket(context, fd, targetName, out SafeConnHandle conn);
+        if (rc < 0)
+        {
+            TlsException error = TlsException.FromLastError(rc);
+            // Ownership passes to the core only on success; close the duplicate ourselves.
+            new SafeSocketHandle(fd, ownsHandle: true).Dispose();
+            throw error;
+        }
+        return conn;
+    }
+
+    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
+        Call(conn, op, buffer, length, out error);
+
+    public override ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel) => default;
+
+    public override async ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
+    {
+        if (async)
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancel).ConfigureAwait(false);
+        else
+            PollSliced(SelectMode.SelectRead, cancel);
+    }
+
+    // Sockets have no asynchronous "writable" notification; the send buffer is full only under
+    // back-pressure, so an async writer then waits on a pool thread.
+    public override async ValueTask WaitWritableAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
+    {
+        if (async)
+            await Task.Run(() => PollSliced(SelectMode.SelectWrite, cancel), cancel).ConfigureAwait(false);
+        else
+            PollSliced(SelectMode.SelectWrite, cancel);
+    }
+
+    // Short slices let a Dispose on another thread end the wait even if closing the
+    // descriptor does not wake poll().
+    private void PollSliced(SelectMode mode, CancellationToken cancel)
+    {
+        while (!_socket.Poll(Slice, mode))
+            cancel.ThrowIfCancellationRequested();
+    }
+
+    public override void Close()
+    {
+        if (_closeSocket)
+            _socket.Dispose();
+    }
+}
