@@ -1,6 +1,8 @@
 /* The connection state machine: one code path for socket and buffer mode, TLS and clear text. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,8 +22,9 @@ struct tlsb_conn {
     int fd;                     /* socket mode; -1 in buffer mode */
     int nonblocking;
     BIO *in, *out;              /* buffer mode: ciphertext in (fed) and out (to drain) */
+    pthread_mutex_t lock;       /* serialises every use of ssl and the BIOs */
     atomic_int closed;
-    int handshake_done;
+    atomic_int handshake_done;
     int shutdown_sent;
     int eof_fed;
     int32_t timeout_ms;
@@ -47,6 +50,8 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_nam
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
     c->fd = fd;
     atomic_init(&c->closed, 0);
+    atomic_init(&c->handshake_done, 0);
+    pthread_mutex_init(&c->lock, NULL);
     tlsb_context_ref(ctx);
     c->context = ctx;
     const tlsb_options *o = &ctx->options;
@@ -66,8 +71,13 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_nam
     if (rc == TLSB_OK && ctx->ssl_ctx) {
         if (!(c->ssl = SSL_new(ctx->ssl_ctx)))
             rc = tlsb_fail_ssl(TLSB_ERR_NO_MEMORY, "cannot create an OpenSSL connection");
-        else if (fd >= 0 && !SSL_set_fd(c->ssl, fd))
-            rc = tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot attach the socket");
+        else if (fd >= 0) {
+            BIO *sock = tlsb_socket_bio(fd);
+            if (sock)
+                SSL_set_bio(c->ssl, sock, sock);
+            else
+                rc = tlsb_fail_ssl(TLSB_ERR_NO_MEMORY, "cannot attach the socket");
+        }
     }
     if (rc == TLSB_OK && c->ssl) {
         if (fd < 0) { /* the SSL owns the BIOs from here on */
@@ -106,8 +116,13 @@ TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *ctx, int32_t fd, const char 
     if (flags < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: descriptor %d: %s", fd, strerror(errno));
     int32_t rc = conn_new(ctx, fd, target_name, out);
-    if (rc == TLSB_OK)
-        (*out)->nonblocking = (flags & O_NONBLOCK) != 0;
+    if (rc != TLSB_OK)
+        return rc;
+    /* The caller's blocking choice is kept as the connection's; underneath, the socket is
+     * non-blocking so that a blocked reader never holds the connection's lock. */
+    (*out)->nonblocking = (flags & O_NONBLOCK) != 0;
+    if (!(flags & O_NONBLOCK))
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     return rc;
 }
 
@@ -202,22 +217,6 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
     return tlsb_fail_ssl(TLSB_ERR_TLS, "%s: TLS error", op);
 }
 
-/* Blocking sockets: a WANT_* means the receive/send timeout expired (EAGAIN) or a signal
- * interrupted the call (retry). */
-static int retry_blocking(tlsb_conn *c, int32_t *status, const char *op)
-{
-    if (*status != TLSB_WANT_READ && *status != TLSB_WANT_WRITE)
-        return 0;
-    if (c->nonblocking)
-        return 0;
-    if (errno == EINTR && !atomic_load(&c->closed))
-        return 1;
-    *status = atomic_load(&c->closed)
-                  ? tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op)
-                  : tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op, c->timeout_ms);
-    return 0;
-}
-
 /* ---- handshake, read, write ----------------------------------------------------------- */
 
 static void remember(tlsb_conn *c, int key, const char *value)
@@ -229,6 +228,7 @@ static void remember(tlsb_conn *c, int key, const char *value)
 /* The negotiated details are fixed once the handshake is done: compute them once. */
 static void record_details(tlsb_conn *c)
 {
+    c->handshake_done = 1;
     if (!c->ssl) {
         remember(c, TLSB_INFO_VERSION, "none");
         remember(c, TLSB_INFO_CIPHER, "none");
@@ -256,66 +256,116 @@ static void record_details(tlsb_conn *c)
     remember(c, TLSB_INFO_SESSION_REUSED, SSL_session_reused(c->ssl) ? "yes" : "no");
 }
 
-static int32_t handshake(tlsb_conn *c)
+enum op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+static const char *const op_names[] = {"handshake", "read", "write", "shutdown"};
+
+/* Clear mode (tls=0): the same operations as plain I/O. */
+static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
 {
-    if (c->handshake_done)
+    ssize_t n = -1;
+    switch (op) {
+    case OP_HANDSHAKE:
+        record_details(c);
         return TLSB_OK;
-    if (c->ssl) {
-        for (;;) {
-            ERR_clear_error();
-            errno = 0;
-            int r = SSL_do_handshake(c->ssl);
-            if (r == 1)
-                break;
-            int32_t st = ssl_failure(c, r, "handshake");
-            if (retry_blocking(c, &st, "handshake"))
-                continue;
-            return st;
+    case OP_SHUTDOWN:
+        if (c->fd >= 0)
+            shutdown(c->fd, SHUT_WR);
+        return TLSB_OK;
+    case OP_READ:
+        if (c->fd < 0) {
+            int r = BIO_read(c->in, buf, len);
+            return r > 0 ? r : c->eof_fed ? TLSB_CLOSED : TLSB_WANT_READ;
         }
+        n = recv(c->fd, buf, (size_t)len, 0);
+        if (n >= 0)
+            return n > 0 ? (int32_t)n : TLSB_CLOSED;
+        break;
+    case OP_WRITE:
+        if (c->fd < 0)
+            return BIO_write(c->out, buf, len) == len ? len : tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+        n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL);
+        if (n > 0)
+            return (int32_t)n;
+        break;
     }
-    c->handshake_done = 1;
-    record_details(c);
-    return TLSB_OK;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return op == OP_READ ? TLSB_WANT_READ : TLSB_WANT_WRITE;
+    if (atomic_load(&c->closed))
+        return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op_names[op]);
+    return tlsb_fail(errno == ECONNRESET || errno == EPIPE ? TLSB_ERR_PEER_RESET : TLSB_ERR_IO, "%s: %s",
+                     op_names[op], strerror(errno));
+}
+
+/* One attempt, under the lock: bytes, TLSB_OK, TLSB_WANT_*, or an error. */
+static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
+{
+    if (atomic_load(&c->closed))
+        return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", op_names[op]);
+    if (op == OP_HANDSHAKE && c->handshake_done)
+        return TLSB_OK;
+    if (!c->ssl)
+        return clear_attempt(c, op, buf, len);
+    ERR_clear_error();
+    errno = 0;
+    int r = 0;
+    switch (op) {
+    case OP_HANDSHAKE:
+        if ((r = SSL_do_handshake(c->ssl)) == 1) {
+            record_details(c);
+            return TLSB_OK;
+        }
+        break;
+    case OP_READ:
+        if ((r = SSL_read(c->ssl, buf, len)) > 0)
+            return r;
+        break;
+    case OP_WRITE:
+        if ((r = SSL_write(c->ssl, buf, len)) > 0)
+            return r;
+        break;
+    case OP_SHUTDOWN:
+        if ((r = SSL_shutdown(c->ssl)) >= 0)
+            return TLSB_OK;
+        break;
+    }
+    return ssl_failure(c, r, op_names[op]);
+}
+
+/* Runs op to completion. OpenSSL forbids concurrent use of one SSL, so every attempt holds the
+ * lock; a blocking connection waits for its socket outside the lock, so that a reader waiting
+ * for data never stalls a writer. The socket itself is always non-blocking underneath. */
+static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
+{
+    int32_t done = 0;
+    int wait_first = op == OP_READ && !c->nonblocking && c->fd >= 0;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        /* Poll before reading when nothing is buffered: one read() per record, not EAGAIN + read(). */
+        int pending = c->ssl ? SSL_has_pending(c->ssl) : 0;
+        pthread_mutex_unlock(&c->lock);
+        if (wait_first && !pending && tlsb_wait_fd(c->fd, POLLIN, c->timeout_ms) == TLSB_ERR_TIMEOUT)
+            return tlsb_fail(TLSB_ERR_TIMEOUT, "read: timed out after %d ms", c->timeout_ms);
+        wait_first = 0;
+        pthread_mutex_lock(&c->lock);
+        int32_t st = attempt(c, op, buf + done, len - done);
+        pthread_mutex_unlock(&c->lock);
+        if (op == OP_WRITE && st > 0 && (done += st) < len && !c->nonblocking)
+            continue; /* clear-mode partial send */
+        if (op == OP_WRITE && done > 0 && st >= 0)
+            return done;
+        if ((st != TLSB_WANT_READ && st != TLSB_WANT_WRITE) || c->nonblocking || c->fd < 0)
+            return op == OP_WRITE && done > 0 ? done : st;
+        if (tlsb_wait_fd(c->fd, st == TLSB_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms) == TLSB_ERR_TIMEOUT)
+            return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op_names[op], c->timeout_ms);
+        if (atomic_load(&c->closed))
+            return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op_names[op]);
+    }
 }
 
 TLSB_API int32_t tlsb_conn_handshake(tlsb_conn *c)
 {
     int32_t rc = check(c, "tlsb_conn_handshake");
-    return rc ? rc : handshake(c);
-}
-
-static int32_t clear_io(tlsb_conn *c, uint8_t *rbuf, const uint8_t *wbuf, int32_t len)
-{
-    if (c->fd < 0) {
-        if (wbuf)
-            return BIO_write(c->out, wbuf, len) == len ? len : tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-        int n = BIO_read(c->in, rbuf, len);
-        return n > 0 ? n : c->eof_fed ? TLSB_CLOSED : TLSB_WANT_READ;
-    }
-    int32_t done = 0;
-    for (;;) {
-        ssize_t n = wbuf ? send(c->fd, wbuf + done, (size_t)(len - done), MSG_NOSIGNAL) : recv(c->fd, rbuf, (size_t)len, 0);
-        if (n > 0 && (!wbuf || (done += (int32_t)n) == len || c->nonblocking))
-            return wbuf ? done : (int32_t)n;
-        if (n > 0)
-            continue;
-        if (n == 0 && !wbuf)
-            return atomic_load(&c->closed) ? tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "read: the connection was closed")
-                                           : TLSB_CLOSED;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (done)
-                return done;
-            if (c->nonblocking)
-                return wbuf ? TLSB_WANT_WRITE : TLSB_WANT_READ;
-            return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", wbuf ? "write" : "read", c->timeout_ms);
-        }
-        if (atomic_load(&c->closed))
-            return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", wbuf ? "write" : "read");
-        return tlsb_fail(errno == ECONNRESET || errno == EPIPE ? TLSB_ERR_PEER_RESET : TLSB_ERR_IO, "%s: %s",
-                         wbuf ? "write" : "read", strerror(errno));
-    }
+    return rc ? rc : run(c, OP_HANDSHAKE, NULL, 0);
 }
 
 TLSB_API int32_t tlsb_conn_read(tlsb_conn *c, uint8_t *buf, int32_t len)
@@ -325,20 +375,9 @@ TLSB_API int32_t tlsb_conn_read(tlsb_conn *c, uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len <= 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_read: %s", buf ? "length must be positive" : "buffer is NULL");
-    if ((rc = handshake(c)) != TLSB_OK)
+    if (!c->handshake_done && (rc = run(c, OP_HANDSHAKE, NULL, 0)) != TLSB_OK)
         return rc;
-    if (!c->ssl)
-        return clear_io(c, buf, NULL, len);
-    for (;;) {
-        errno = 0;
-        int n = SSL_read(c->ssl, buf, len);
-        if (n > 0)
-            return n;
-        int32_t st = ssl_failure(c, n, "read");
-        if (retry_blocking(c, &st, "read"))
-            continue;
-        return st;
-    }
+    return run(c, OP_READ, buf, len);
 }
 
 TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
@@ -348,57 +387,33 @@ TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_write: %s", buf ? "length is negative" : "buffer is NULL");
-    if ((rc = handshake(c)) != TLSB_OK)
+    if (!c->handshake_done && (rc = run(c, OP_HANDSHAKE, NULL, 0)) != TLSB_OK)
         return rc;
-    if (len == 0)
-        return 0;
-    if (!c->ssl)
-        return clear_io(c, NULL, buf, len);
-    for (;;) {
-        errno = 0;
-        int n = SSL_write(c->ssl, buf, len);
-        if (n > 0)
-            return n;
-        int32_t st = ssl_failure(c, n, "write");
-        if (retry_blocking(c, &st, "write"))
-            continue;
-        return st;
-    }
+    /* OpenSSL only reads through the buffer; the cast keeps one run() for both directions. */
+    return len ? run(c, OP_WRITE, (uint8_t *)buf, len) : 0;
 }
 
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *c)
 {
     int32_t rc = check(c, "tlsb_conn_shutdown");
-    if (rc || c->shutdown_sent)
+    /* Before a session exists there is nothing to close in order. */
+    if (rc || c->shutdown_sent || !c->handshake_done)
         return rc;
-    if (!c->ssl) {
-        if (c->fd >= 0)
-            shutdown(c->fd, SHUT_WR);
+    rc = run(c, OP_SHUTDOWN, NULL, 0);
+    /* A peer that already left is not an error for a close. */
+    if (rc == TLSB_ERR_PEER_RESET || rc == TLSB_CLOSED)
+        rc = TLSB_OK;
+    if (rc == TLSB_OK)
         c->shutdown_sent = 1;
-        return TLSB_OK;
-    }
-    if (!c->handshake_done) /* nothing to protect: no close_notify before a session exists */
-        return TLSB_OK;
-    ERR_clear_error();
-    int r = SSL_shutdown(c->ssl);
-    if (r < 0) {
-        int32_t st = ssl_failure(c, r, "shutdown");
-        /* A peer that already left is not an error for a close. */
-        if (st == TLSB_ERR_PEER_RESET || st == TLSB_CLOSED)
-            st = TLSB_OK;
-        if (st != TLSB_OK)
-            return st;
-    }
-    c->shutdown_sent = 1;
-    return TLSB_OK;
+    return rc;
 }
 
 TLSB_API int32_t tlsb_conn_close(tlsb_conn *c)
 {
     if (!c)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_close: connection is NULL");
-    /* shutdown() wakes a thread blocked in recv/send on this socket; the descriptor itself is
-     * closed only by tlsb_conn_free, so that it cannot be reused under that thread. */
+    /* shutdown() wakes a thread waiting in poll on this socket; the descriptor itself is closed
+     * only by tlsb_conn_free, so that it cannot be reused under that thread. */
     if (!atomic_exchange(&c->closed, 1) && c->fd >= 0)
         shutdown(c->fd, SHUT_RDWR);
     return TLSB_OK;
@@ -418,6 +433,7 @@ TLSB_API void tlsb_conn_free(tlsb_conn *c)
         free(c->info[i]);
     free(c->target);
     tlsb_context_free(c->context);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -428,15 +444,6 @@ TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *c, int32_t timeout_ms)
         return rc;
     if (c->fd < 0)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_timeout: a buffer-mode connection has no socket");
-    /* Kernel timeouts cost nothing per read, unlike a poll() before every recv(). */
-    struct timeval tv = {0, 0};
-    if (timeout_ms > 0) {
-        tv.tv_sec = timeout_ms / 1000;
-        tv.tv_usec = (timeout_ms % 1000) * 1000;
-    }
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
-        return tlsb_fail(TLSB_ERR_IO, "tlsb_conn_set_timeout: %s", strerror(errno));
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
     return TLSB_OK;
 }
@@ -468,9 +475,10 @@ TLSB_API int32_t tlsb_conn_feed(tlsb_conn *c, const uint8_t *buf, int32_t len)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_feed: %s", buf ? "length is negative" : "buffer is NULL");
     if (c->eof_fed)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_feed: end of stream was already fed");
-    if (len && BIO_write(c->in, buf, len) != len)
-        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-    return len;
+    pthread_mutex_lock(&c->lock);
+    int written = len ? BIO_write(c->in, buf, len) : 0;
+    pthread_mutex_unlock(&c->lock);
+    return written == len ? len : tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
 }
 
 TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *c)
@@ -478,8 +486,10 @@ TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *c)
     int32_t rc = check_buffer(c, "tlsb_conn_feed_eof");
     if (rc)
         return rc;
+    pthread_mutex_lock(&c->lock);
     c->eof_fed = 1;
     BIO_set_mem_eof_return(c->in, 0); /* an empty buffer now reads as end of stream */
+    pthread_mutex_unlock(&c->lock);
     return TLSB_OK;
 }
 
@@ -490,14 +500,21 @@ TLSB_API int32_t tlsb_conn_drain(tlsb_conn *c, uint8_t *buf, int32_t cap)
         return rc;
     if (!buf || cap <= 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_drain: %s", buf ? "capacity must be positive" : "buffer is NULL");
+    pthread_mutex_lock(&c->lock);
     int n = BIO_read(c->out, buf, cap);
+    pthread_mutex_unlock(&c->lock);
     return n > 0 ? n : 0;
 }
 
 TLSB_API int32_t tlsb_conn_pending(tlsb_conn *c)
 {
     int32_t rc = check_buffer(c, "tlsb_conn_pending");
-    return rc ? rc : (int32_t)BIO_ctrl_pending(c->out);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    rc = (int32_t)BIO_ctrl_pending(c->out);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 /* ---- details, sessions ------------------------------------------------------------------- */
@@ -526,17 +543,20 @@ TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t ca
     int32_t rc = check(c, "tlsb_conn_session_export");
     if (rc)
         return rc;
-    SSL_SESSION *s = c->ssl && c->handshake_done ? SSL_get_session(c->ssl) : NULL;
-    if (!s || !SSL_SESSION_is_resumable(s))
-        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_export: no resumable session (yet)");
-    int len = i2d_SSL_SESSION(s, NULL);
+    pthread_mutex_lock(&c->lock);
+    SSL_SESSION *s = c->ssl && c->handshake_done ? SSL_get1_session(c->ssl) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    int len = s && SSL_SESSION_is_resumable(s) ? i2d_SSL_SESSION(s, NULL) : 0;
     if (len <= 0)
-        return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_conn_session_export: cannot encode the session");
-    if (!buf || cap < len)
-        return tlsb_fail(TLSB_ERR_BUFFER_TOO_SMALL, "tlsb_conn_session_export: needs %d bytes, got %d", len, cap);
-    unsigned char *p = buf;
-    i2d_SSL_SESSION(s, &p);
-    return len;
+        rc = tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_export: no resumable session (yet)");
+    else if (!buf || cap < len)
+        rc = tlsb_fail(TLSB_ERR_BUFFER_TOO_SMALL, "tlsb_conn_session_export: needs %d bytes, got %d", len, cap);
+    else {
+        unsigned char *p = buf;
+        rc = i2d_SSL_SESSION(s, &p);
+    }
+    SSL_SESSION_free(s);
+    return rc;
 }
 
 TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int32_t len)
@@ -552,7 +572,9 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
     SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, len);
     if (!s)
         return tlsb_fail_ssl(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session");
+    pthread_mutex_lock(&c->lock);
     int ok = SSL_set_session(c->ssl, s);
+    pthread_mutex_unlock(&c->lock);
     SSL_SESSION_free(s);
     return ok ? TLSB_OK : tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_conn_session_import: cannot use the session");
 }

@@ -97,6 +97,8 @@ static int32_t build_ssl_ctx(struct tlsb_context *c)
      * a moving write buffer lets managed faces retry a write from a re-pinned buffer. */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Renegotiation would let a read need a write (and the reverse) mid-stream. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     /* Server sessions of tls-mutual contexts must carry an id context to be resumable. */
     static const unsigned char sid_ctx[] = "tlsbridge";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);

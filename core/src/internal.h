@@ -130,5 +130,7 @@ int32_t tlsb_tcp_dial(const char *host, int32_t port, int32_t timeout_ms);
 /* Waits until fd is ready (POLLIN/POLLOUT); returns 0, TLSB_ERR_TIMEOUT or TLSB_ERR_IO. */
 int32_t tlsb_wait_fd(int fd, short events, int32_t timeout_ms);
 void tlsb_tcp_tune(int fd);
+/* A BIO over a socket that never raises SIGPIPE; the descriptor stays the caller's. */
+BIO *tlsb_socket_bio(int fd);
 
 #endif

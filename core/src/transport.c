@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+
 #include "internal.h"
 
 void tlsb_tcp_tune(int fd)
@@ -100,4 +102,64 @@ int32_t tlsb_tcp_dial(const char *host, int32_t port, int32_t timeout_ms)
     if (err == ETIMEDOUT)
         return tlsb_fail(TLSB_ERR_TIMEOUT, "dial %s:%d: no connection within %d ms", host, port, timeout_ms);
     return tlsb_fail(TLSB_ERR_CONNECT, "dial %s:%d: %s", host, port, strerror(err));
+}
+
+/* A socket BIO that sends with MSG_NOSIGNAL: a peer that vanished must give an error, not a
+ * SIGPIPE that kills a process which never asked for one (a JVM, a CLR, a C service). */
+static int bio_write(BIO *b, const char *buf, int len)
+{
+    ssize_t n = send((int)BIO_get_fd(b, NULL), buf, (size_t)len, MSG_NOSIGNAL);
+    BIO_clear_retry_flags(b);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static int bio_read(BIO *b, char *buf, int len)
+{
+    ssize_t n = recv((int)BIO_get_fd(b, NULL), buf, (size_t)len, 0);
+    BIO_clear_retry_flags(b);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    switch (cmd) {
+    case BIO_C_SET_FD:
+        BIO_set_data(b, (void *)(intptr_t)*(int *)ptr);
+        BIO_set_init(b, 1);
+        return 1;
+    case BIO_C_GET_FD:
+        if (ptr)
+            *(int *)ptr = (int)(intptr_t)BIO_get_data(b);
+        return (long)(intptr_t)BIO_get_data(b);
+    case BIO_CTRL_FLUSH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static BIO_METHOD *socket_method;
+static CRYPTO_ONCE socket_method_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void make_socket_method(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "tlsbridge socket");
+    if (m && BIO_meth_set_write(m, bio_write) && BIO_meth_set_read(m, bio_read) && BIO_meth_set_ctrl(m, bio_ctrl))
+        socket_method = m;
+    else
+        BIO_meth_free(m);
+}
+
+BIO *tlsb_socket_bio(int fd)
+{
+    if (!CRYPTO_THREAD_run_once(&socket_method_once, make_socket_method) || !socket_method)
+        return NULL;
+    BIO *b = BIO_new(socket_method);
+    if (b)
+        BIO_set_fd(b, fd, BIO_NOCLOSE);
+    return b;
 }
