@@ -46,8 +46,8 @@ public sealed class TlsStream : Stream
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
         _transport = transport;
-        if (transport is SocketTransport { NativeConn: { } conn })
-            _conn = conn;
+        if (transport is CoreSocketTransport core)
+            _conn = core.Connection;
     }
 
     /// <summary>Dials host:port with the core (socket mode) and completes the client handshake;
@@ -74,7 +74,7 @@ public sealed class TlsStream : Stream
     {
         try
         {
-            return new TlsStream(context, new SocketTransport(conn));
+            return new TlsStream(context, new CoreSocketTransport(conn));
         }
         catch
         {
@@ -151,7 +151,9 @@ public sealed class TlsStream : Stream
         {
             while (true)
             {
-                int rc = _transport.Invoke(conn, op, buffer, length, out TlsException? error);
+                (int rc, TlsException? error) = async && _transport.InvokeBlocks
+                    ? await Task.Run(() => (_transport.Invoke(conn, op, buffer, length, out TlsException? e), e)).ConfigureAwait(false)
+                    : (_transport.Invoke(conn, op, buffer, length, out TlsException? e2), e2);
                 if (error != null)
                 {
                     // Send what the failure produced (an alert) so the peer learns why.

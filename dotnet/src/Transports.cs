@@ -25,6 +25,9 @@ internal abstract class Transport
     /// <summary>Makes the native connection for <paramref name="role"/>.</summary>
     public abstract SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName);
 
+    /// <summary>True when <see cref="Invoke"/> may block the calling thread.</summary>
+    public virtual bool InvokeBlocks => false;
+
     /// <summary>Calls the core; a failure is turned into its exception at once, on this thread,
     /// because the message is thread-local.</summary>
     public abstract int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error);
@@ -65,9 +68,6 @@ internal sealed class BufferTransport : Transport
     private readonly bool _leaveOpen;
     private readonly byte[] _in = new byte[BufferSize];
     private readonly byte[] _out = new byte[BufferSize];
-    // Native calls in buffer mode never block, so one monitor keeps the reader's and the
-    // writer's calls (and their feeds and drains) off the SSL object at the same time.
-    private readonly object _native = new();
     // Drained bytes must reach the inner stream in drain order: drain + write is one step.
     private readonly SemaphoreSlim _outLock = new(1, 1);
     // A write may need to read (TLSB_WANT_READ) while a read is pending: one inner reader.
@@ -89,11 +89,8 @@ internal sealed class BufferTransport : Transport
         return conn;
     }
 
-    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
-    {
-        lock (_native)
-            return Call(conn, op, buffer, length, out error);
-    }
+    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
+        Call(conn, op, buffer, length, out error);
 
     public override async ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
     {
@@ -123,15 +120,11 @@ internal sealed class BufferTransport : Transport
 
     private unsafe int Drain(SafeConnHandle conn)
     {
-        lock (_native)
+        fixed (byte* p = _out)
         {
-            fixed (byte* p = _out)
-            {
-                int n = Native.tlsb_conn_drain(conn, p, _out.Length);
-                if (n < 0)
-                    throw TlsException.FromLastError(n);
-                return n;
-            }
+            int n = Native.tlsb_conn_drain(conn, p, _out.Length);
+            TlsException.Check(n);
+            return n;
         }
     }
 
@@ -156,21 +149,14 @@ internal sealed class BufferTransport : Transport
 
     private unsafe void Feed(SafeConnHandle conn, int n)
     {
-        lock (_native)
+        if (n == 0)
         {
-            int rc;
-            if (n == 0)
-            {
-                _eof = true;
-                rc = Native.tlsb_conn_feed_eof(conn);
-            }
-            else
-            {
-                fixed (byte* p = _in)
-                    rc = Native.tlsb_conn_feed(conn, p, n);
-            }
-            TlsException.Check(rc);
+            _eof = true;
+            TlsException.Check(Native.tlsb_conn_feed_eof(conn));
+            return;
         }
+        fixed (byte* p = _in)
+            TlsException.Check(Native.tlsb_conn_feed(conn, p, n));
     }
 
     // The core's output buffer grows as needed, so TLSB_WANT_WRITE only asks for a drain.
@@ -184,40 +170,24 @@ internal sealed class BufferTransport : Transport
     }
 }
 
-/// <summary>Socket mode: the core reads and writes a descriptor itself. The descriptor is
-/// non-blocking, and waits go through a .NET Socket on the same TCP connection: a zero-byte
+/// <summary>Socket mode over an application's connected Socket. The core gets a duplicate of
+/// the descriptor, in non-blocking mode, and waits go through the .NET Socket: a zero-byte
 /// ReceiveAsync (readiness, no thread held) or Poll in short slices for synchronous calls.</summary>
 internal sealed class SocketTransport : Transport
 {
     private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(200);
 
     private readonly Socket _socket;
-    private readonly bool _closeSocket;
-    // Set when the core made the connection itself (dial / accept): the descriptor is the
-    // core's, and _socket only borrows it to wait on.
-    private readonly SafeConnHandle? _nativeConn;
+    private readonly bool _leaveOpen;
 
-    /// <summary>Over an application's connected socket: the core gets a duplicate descriptor.</summary>
     public SocketTransport(Socket socket, bool leaveOpen)
     {
         ArgumentNullException.ThrowIfNull(socket);
         if (!socket.Connected)
             throw new ArgumentException("the socket must be connected", nameof(socket));
         _socket = socket;
-        _closeSocket = !leaveOpen;
+        _leaveOpen = leaveOpen;
     }
-
-    /// <summary>Over a connection the core dialled or accepted.</summary>
-    public SocketTransport(SafeConnHandle conn)
-    {
-        int fd = Native.tlsb_conn_fd(conn);
-        TlsException.Check(fd);
-        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false)) { Blocking = false };
-        _closeSocket = true;
-        _nativeConn = conn;
-    }
-
-    public SafeConnHandle? NativeConn => _nativeConn;
 
     public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName)
     {
@@ -257,8 +227,7 @@ internal sealed class SocketTransport : Transport
             PollSliced(SelectMode.SelectWrite, cancel);
     }
 
-    // Short slices let a Dispose on another thread end the wait even if closing the
-    // descriptor does not wake poll().
+    // Short slices let a Dispose on another thread end the wait even if nothing wakes poll().
     private void PollSliced(SelectMode mode, CancellationToken cancel)
     {
         while (!_socket.Poll(Slice, mode))
@@ -267,7 +236,37 @@ internal sealed class SocketTransport : Transport
 
     public override void Close()
     {
-        if (_closeSocket)
+        if (!_leaveOpen)
             _socket.Dispose();
+    }
+}
+
+/// <summary>Socket mode over a connection the core dialled or accepted: the core waits for its
+/// socket itself (blocking), so an async call runs the native call on a pool thread, and
+/// Dispose wakes it through tlsb_conn_close.</summary>
+internal sealed class CoreSocketTransport : Transport
+{
+    public CoreSocketTransport(SafeConnHandle conn) => Connection = conn;
+
+    public SafeConnHandle Connection { get; }
+
+    public override bool InvokeBlocks => true;
+
+    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName) => Connection;
+
+    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
+        Call(conn, op, buffer, length, out error);
+
+    public override ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel) => default;
+
+    // A blocking connection never answers TLSB_WANT_*; getting one is a core bug, not a wait.
+    public override ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel) =>
+        throw new InvalidOperationException("a blocking connection asked to wait for input");
+
+    public override ValueTask WaitWritableAsync(SafeConnHandle conn, bool async, CancellationToken cancel) =>
+        throw new InvalidOperationException("a blocking connection asked to wait for output");
+
+    public override void Close()
+    {
     }
 }
