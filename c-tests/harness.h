@@ -1,0 +1,71 @@
+/* The C suites' small test harness: checks, runtime certificates, child processes. */
+#ifndef TLSB_HARNESS_H
+#define TLSB_HARNESS_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "tlsbridge.h"
+
+struct test {
+    const char *name;
+    void (*run)(void);
+};
+
+extern int harness_failures; /* checks failed in the current test */
+
+void harness_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                                                                      \
+    do {                                                                                                 \
+        if (!(cond))                                                                                     \
+            harness_fail(__FILE__, __LINE__, "CHECK(%s) failed; last error: %s", #cond, tlsb_last_error()); \
+    } while (0)
+
+/* Evaluates a status-returning call and compares it with the expected status. */
+#define CHECK_STATUS(expr, expected)                                                                     \
+    do {                                                                                                 \
+        int32_t got_ = (expr);                                                                           \
+        if (got_ != (expected))                                                                          \
+            harness_fail(__FILE__, __LINE__, "%s: got %s (%d), expected %s; last error: %s", #expr,      \
+                         tlsb_status_name(got_), got_, tlsb_status_name(expected), tlsb_last_error());   \
+    } while (0)
+
+#define CHECK_STR(actual, expected)                                                                      \
+    do {                                                                                                 \
+        const char *a_ = (actual), *e_ = (expected);                                                     \
+        if (!a_ || strcmp(a_, e_) != 0)                                                                  \
+            harness_fail(__FILE__, __LINE__, "%s: got '%s', expected '%s'", #actual, a_ ? a_ : "(null)", e_); \
+    } while (0)
+
+#define CHECK_CONTAINS(haystack, needle)                                                                 \
+    do {                                                                                                 \
+        const char *h_ = (haystack), *n_ = (needle);                                                     \
+        if (!h_ || !strstr(h_, n_))                                                                      \
+            harness_fail(__FILE__, __LINE__, "%s: '%s' does not contain '%s'", #haystack, h_ ? h_ : "(null)", n_); \
+    } while (0)
+
+/* Runs every test (or those named on the command line); prints "N passed, M failed". */
+int harness_main(const struct test *tests, int argc, char **argv);
+
+/* Path of a file in the run-time test PKI ($TLSB_TEST_CERTS); valid until 16 more calls. */
+const char *cert(const char *file);
+/* A context from "name=value" strings, NULL-terminated; NULL (with a failed check) on error. */
+tlsb_context *context_of(int role, ...) __attribute__((sentinel));
+/* Status of building a context from "name=value" strings; the context is freed. */
+int32_t context_status(int role, ...) __attribute__((sentinel));
+
+/* Starts argv with stdin and stdout+stderr as pipes. */
+pid_t spawn(char *const argv[], int *to_child, int *from_child);
+/* Reads from fd into buf until needle appears (0), EOF (-1) or timeout_ms passes (-2). */
+int read_until(int fd, char *buf, size_t size, const char *needle, int timeout_ms);
+/* Kills (SIGTERM) and reaps a child; returns its exit status or -1. */
+int stop_child(pid_t pid);
+/* Waits for a child to exit within timeout_ms; returns its exit code, or -1 (then kills it). */
+int wait_child(pid_t pid, int timeout_ms);
+/* A TCP port free on 127.0.0.1 right now. */
+int free_port(void);
+/* Waits until something accepts TCP connections on 127.0.0.1:port. */
+int wait_port(int port, int timeout_ms);
+
+#endif
