@@ -1,0 +1,50 @@
+package org.tlsbridge;
+
+/**
+ * A failure reported by the C core: its status code ({@link TlsStatus}) and its message, which
+ * names the option, file, OpenSSL reason or certificate check at fault.
+ * Configuration errors are {@link TlsConfigException}s and certificate verification failures
+ * {@link TlsVerifyException}s; everything else (handshake, I/O, closed handles) is this class.
+ */
+public class TlsException extends java.io.IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+
+    protected TlsException(int status, String message) {
+        super(message);
+        this.status = status;
+    }
+
+    /** The status code, one of the {@link TlsStatus} constants. */
+    public int getStatus() {
+        return status;
+    }
+
+    /** The status code's symbolic name, e.g. {@code "TLSB_ERR_VERIFY"}. */
+    public String getStatusName() {
+        return TlsStatus.name(status);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getName() + ": " + getStatusName() + ": " + getMessage();
+    }
+
+    /** The one place that maps a status code to an exception class. */
+    static TlsException of(int status, String message) {
+        if (status <= -20 && status >= -29) { // the header's block of configuration errors
+            return new TlsConfigException(status, message);
+        }
+        if (status == TlsStatus.ERR_VERIFY || status == TlsStatus.ERR_VERIFY_NAME
+                || status == TlsStatus.ERR_PEER_CERT_MISSING) {
+            return new TlsVerifyException(status, message);
+        }
+        return new TlsException(status, message);
+    }
+
+    /** Called by the JNI library with the core's status and UTF-8 message. */
+    static TlsException fromNative(int status, byte[] message) {
+        return of(status, Native.utf8(message));
+    }
+}

@@ -1,0 +1,367 @@
+package org.tlsbridge;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One TLS connection, the counterpart of JSSE's {@code SSLSocket} and of {@code tlsb_conn}.
+ * Made by {@link TlsContext#connect} (the core does the socket I/O), {@link TlsContext#wrap} (Java
+ * does the socket I/O, the core runs TLS over bytes) or {@link TlsServerSocket#accept()}. The
+ * handshake runs on {@link #startHandshake()}, on the first read or write, or on the first query
+ * of a negotiated detail. One thread may read while another writes; {@link #close()} is safe from
+ * any thread at any time, and ends a blocked read or write with TLSB_ERR_HANDLE_CLOSED.
+ */
+public final class TlsSocket implements Closeable {
+    /** Room for one TLS record with its header, so a socket read usually carries whole records. */
+    private static final int NET_BUFFER = 17 * 1024;
+
+    private static final int OP_HANDSHAKE = 0;
+    private static final int OP_READ = 1;
+    private static final int OP_WRITE = 2;
+
+    private final NativeResource resource;
+    /** Buffer mode only (null in socket mode): the socket Java reads and writes for the core. */
+    private final Socket transport;
+    private final InputStream netIn;
+    private final OutputStream netOut;
+    private final byte[] received;
+    private final byte[] toSend;
+    private final ReentrantLock receiveLock = new ReentrantLock();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** Socket reads fed to the core so far: a thread that waited for receiveLock skips its own read if it changed. */
+    private volatile long feeds;
+
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final InputStream input = new Input();
+    private final OutputStream output = new Output();
+    private volatile int timeoutMillis;
+
+    TlsSocket(long conn, Socket transport) throws IOException {
+        resource = new NativeResource(NativeResource.Kind.CONNECTION, conn, null);
+        NativeResource.CLEANER.register(this, resource);
+        this.transport = transport;
+        if (transport == null) {
+            netIn = null;
+            netOut = null;
+            received = null;
+            toSend = null;
+            return;
+        }
+        try {
+            netIn = transport.getInputStream();
+            netOut = transport.getOutputStream();
+        } catch (IOException e) {
+            resource.close(null);
+            throw e;
+        }
+        received = new byte[NET_BUFFER];
+        toSend = new byte[NET_BUFFER];
+        timeoutMillis = transport.getSoTimeout();
+    }
+
+    /** Runs the handshake now if it has not run yet; a failure throws, and the socket should be closed. */
+    public void startHandshake() throws IOException {
+        run(OP_HANDSHAKE, null, 0, 0);
+    }
+
+    /** Plaintext from the peer; -1 after the peer's close_notify. */
+    public InputStream getInputStream() throws TlsException {
+        checkOpen();
+        return input;
+    }
+
+    /** Plaintext to the peer; closing it closes the socket, as with {@code SSLSocket}. */
+    public OutputStream getOutputStream() throws TlsException {
+        checkOpen();
+        return output;
+    }
+
+    /** The negotiated version, e.g. "TLSv1.3" ("none" with tls=0). */
+    public String getProtocol() throws IOException {
+        return info(Native.INFO_VERSION);
+    }
+
+    /** The negotiated cipher suite's IANA name, as JSSE names it, e.g. "TLS_AES_128_GCM_SHA256". */
+    public String getCipherSuite() throws IOException {
+        return info(Native.INFO_CIPHER_IANA);
+    }
+
+    /** The negotiated cipher suite's OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256". */
+    public String getCipher() throws IOException {
+        return info(Native.INFO_CIPHER);
+    }
+
+    /** The peer certificate's subject (RFC 2253), "" without one. */
+    public String getPeerSubject() throws IOException {
+        return info(Native.INFO_PEER_SUBJECT);
+    }
+
+    /** The peer certificate's issuer (RFC 2253), "" without one. */
+    public String getPeerIssuer() throws IOException {
+        return info(Native.INFO_PEER_ISSUER);
+    }
+
+    /** "ok", "none" (nothing verified), or why verification failed. */
+    public String getVerifyResult() throws IOException {
+        return info(Native.INFO_VERIFY);
+    }
+
+    /** Client: the name sent as SNI and checked; server: the SNI the client sent. */
+    public String getTargetName() throws IOException {
+        return info(Native.INFO_TARGET_NAME);
+    }
+
+    public boolean isSessionReused() throws IOException {
+        return "yes".equals(info(Native.INFO_SESSION_REUSED));
+    }
+
+    /**
+     * Limit for each wait of a read or the handshake (ms; 0 waits for ever); a timeout throws
+     * TLSB_ERR_TIMEOUT. In buffer mode this is the wrapped socket's SO_TIMEOUT.
+     */
+    public void setSoTimeout(int timeoutMillis) throws IOException {
+        if (transport != null) {
+            transport.setSoTimeout(timeoutMillis);
+        } else {
+            long h = resource.acquire();
+            try {
+                Native.setTimeout(h, timeoutMillis);
+            } finally {
+                resource.release();
+            }
+        }
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public int getSoTimeout() {
+        return timeoutMillis;
+    }
+
+    /** Sends close_notify; reading goes on until the peer's. */
+    public void shutdownOutput() throws IOException {
+        long h = resource.acquire();
+        try {
+            sayGoodbye(h);
+        } finally {
+            resource.release();
+        }
+    }
+
+    public boolean isClosed() {
+        return resource.isClosed();
+    }
+
+    /**
+     * Sends close_notify (best effort), closes the transport (the wrapped socket too) and frees the
+     * connection once no other thread is inside it. Idempotent.
+     */
+    @Override
+    public void close() {
+        resource.close(this::sayGoodbye);
+        if (transport != null) {
+            try {
+                transport.close();
+            } catch (IOException ignored) {
+                // Nothing is left to release.
+            }
+        }
+    }
+
+    private void sayGoodbye(long h) throws IOException {
+        Native.shutdown(h);
+        if (transport != null) {
+            flush(h);
+        }
+    }
+
+    private void checkOpen() throws TlsException {
+        if (resource.isClosed()) {
+            throw resource.closedException();
+        }
+    }
+
+    private String info(int key) throws IOException {
+        startHandshake();
+        long h = resource.acquire();
+        try {
+            return Native.utf8(Native.info(h, key));
+        } finally {
+            resource.release();
+        }
+    }
+
+    /**
+     * Runs one operation to its result. In socket mode the core blocks as needed; in buffer mode
+     * the core answers TLSB_WANT_READ instead, and this loop moves ciphertext between the core and
+     * the socket: it sends what the core produced after every call and feeds the socket's bytes in.
+     */
+    private int run(int op, byte[] buffer, int offset, int length) throws IOException {
+        for (;;) {
+            long seenFeeds = feeds;
+            int rc;
+            long h = resource.acquire();
+            try {
+                try {
+                    rc = op == OP_READ ? Native.read(h, buffer, offset, length)
+                            : op == OP_WRITE ? Native.write(h, buffer, offset, length)
+                            : Native.handshake(h);
+                } catch (TlsException e) {
+                    if (transport != null) {
+                        sendAlert(h);
+                    }
+                    throw e;
+                }
+                if (transport != null) {
+                    flush(h);
+                }
+            } finally {
+                resource.release();
+            }
+            if (rc != TlsStatus.WANT_READ && rc != TlsStatus.WANT_WRITE) {
+                return rc;
+            }
+            if (rc == TlsStatus.WANT_READ) {
+                receive(seenFeeds);
+            }
+            // TLSB_WANT_WRITE: the flush above has emptied the core's output; try again.
+        }
+    }
+
+    /** After a failed call the core may hold an alert for the peer: it explains the failure there. */
+    private void sendAlert(long h) {
+        try {
+            flush(h);
+        } catch (IOException ignored) {
+            // The failure being reported matters more than the alert.
+        }
+    }
+
+    /** Buffer mode: one socket read fed to the core, unless another thread fed it since seenFeeds. */
+    private void receive(long seenFeeds) throws IOException {
+        receiveLock.lock();
+        try {
+            if (feeds != seenFeeds) {
+                return;
+            }
+            int n;
+            try {
+                n = netIn.read(received);
+            } catch (IOException e) {
+                throw transportFailure(e);
+            }
+            long h = resource.acquire();
+            try {
+                if (n < 0) {
+                    Native.feedEof(h);
+                } else {
+                    Native.feed(h, received, 0, n);
+                }
+            } finally {
+                resource.release();
+            }
+            feeds = seenFeeds + 1;
+        } finally {
+            receiveLock.unlock();
+        }
+    }
+
+    /**
+     * Buffer mode: sends everything the core has produced, in order. Drain and socket write happen
+     * together under sendLock; a thread that finds it taken leaves its bytes to the holder, which
+     * looks for more after unlocking, so a reader never waits behind a writer's blocked send.
+     */
+    private void flush(long h) throws IOException {
+        while (sendLock.tryLock()) {
+            try {
+                for (int n; (n = Native.drain(h, toSend, 0, toSend.length)) > 0; ) {
+                    try {
+                        netOut.write(toSend, 0, n);
+                    } catch (IOException e) {
+                        throw transportFailure(e);
+                    }
+                }
+            } finally {
+                sendLock.unlock();
+            }
+            if (Native.pending(h) == 0) {
+                return;
+            }
+        }
+    }
+
+    /** A socket failure in buffer mode, reported with the codes socket mode uses. */
+    private TlsException transportFailure(IOException e) {
+        if (resource.isClosed()) {
+            return resource.closedException();
+        }
+        TlsException t = TlsException.of(e instanceof SocketTimeoutException ? TlsStatus.ERR_TIMEOUT
+                : TlsStatus.ERR_IO, "socket: " + e.getMessage());
+        t.initCause(e);
+        return t;
+    }
+
+    private final class Input extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
+            readLock.lock();
+            try {
+                int rc = run(OP_READ, b, off, len);
+                return rc == TlsStatus.CLOSED ? -1 : rc;
+            } finally {
+                readLock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            TlsSocket.this.close();
+        }
+    }
+
+    private final class Output extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            writeLock.lock();
+            try {
+                while (len > 0) {
+                    int n = run(OP_WRITE, b, off, len);
+                    if (n == TlsStatus.CLOSED) {
+                        throw TlsException.of(n, "write: the peer has closed the TLS session");
+                    }
+                    off += n;
+                    len -= n;
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            TlsSocket.this.close();
+        }
+    }
+}
