@@ -62,6 +62,15 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_nam
     if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
                                           "tls-target-name, or set tls-target-name-check=no");
+    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : 0;
+    if (flags < 0)
+        rc = tlsb_fail(TLSB_ERR_ARGUMENT, "descriptor %d: %s", fd, strerror(errno));
+    /* The caller's blocking choice is kept as the connection's; underneath, the socket is
+     * non-blocking so that a reader waiting for data never holds the connection's lock.
+     * Buffer mode never blocks. */
+    c->nonblocking = fd < 0 || (flags & O_NONBLOCK) != 0;
+    if (rc == TLSB_OK && fd >= 0 && !(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+        rc = tlsb_fail(TLSB_ERR_ARGUMENT, "descriptor %d: %s", fd, strerror(errno));
     if (rc == TLSB_OK && fd < 0) {
         c->in = BIO_new(BIO_s_mem());
         c->out = BIO_new(BIO_s_mem());
@@ -112,28 +121,14 @@ TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *ctx, int32_t fd, const char 
     if (!ctx || !out || fd < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: %s",
                          !ctx ? "context is NULL" : !out ? "out is NULL" : "descriptor is negative");
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0)
-        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: descriptor %d: %s", fd, strerror(errno));
-    int32_t rc = conn_new(ctx, fd, target_name, out);
-    if (rc != TLSB_OK)
-        return rc;
-    /* The caller's blocking choice is kept as the connection's; underneath, the socket is
-     * non-blocking so that a blocked reader never holds the connection's lock. */
-    (*out)->nonblocking = (flags & O_NONBLOCK) != 0;
-    if (!(flags & O_NONBLOCK))
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    return rc;
+    return conn_new(ctx, fd, target_name, out);
 }
 
 TLSB_API int32_t tlsb_conn_new_buffer(tlsb_context *ctx, const char *target_name, tlsb_conn **out)
 {
     if (!ctx || !out)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_buffer: %s is NULL", ctx ? "out" : "context");
-    int32_t rc = conn_new(ctx, -1, target_name, out);
-    if (rc == TLSB_OK)
-        (*out)->nonblocking = 1;
-    return rc;
+    return conn_new(ctx, -1, target_name, out);
 }
 
 TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, int32_t timeout_ms, tlsb_conn **out)

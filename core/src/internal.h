@@ -67,6 +67,8 @@ typedef struct {
     char *version_sources;     /* "sec-protocol, tls-version": options that defined the set */
     char **warnings;
     size_t warning_count;
+    int wildcards;             /* tls-target-name-wildcards: 1 allow (default), 0 deny */
+    int verify_depth;          /* tls-verify-depth: most intermediates allowed, -1 = OpenSSL's default */
 } tlsb_options;
 
 int32_t tlsb_options_parse(const struct tlsb_config *config, int32_t role, tlsb_options *out);

@@ -286,7 +286,8 @@ static int valid_host_name(const char *v)
 
 static const char *const known_options =
     "tls, tls-mutual, certificate, certificate-key, trusted-ca, tls-crl, tls-target-name-check, "
-    "tls-target-name, cipher-list, sec-protocol, tls-version, protocol-list";
+    "tls-target-name, cipher-list, sec-protocol, tls-version, protocol-list, tls-target-name-wildcards, "
+    "tls-verify-depth";
 
 static int32_t keep(char **slot, const char *v)
 {
@@ -300,6 +301,8 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
     memset(o, 0, sizeof *o);
     o->tls = 1;
     o->name_check = role == TLSB_ROLE_CLIENT;
+    o->wildcards = 1;
+    o->verify_depth = -1;
     unsigned versions = TLSB_V12 | TLSB_V13;
     tlsb_text sources = {0};
     int given = 0;
@@ -365,6 +368,24 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
             versions = given ? versions & set : set;
             tlsb_text_add(&sources, "%s%s=%s", given ? ", " : "", name, v);
             given = 1;
+        } else if (strcmp(name, "tls-target-name-wildcards") == 0) {
+            if (empty)
+                continue;
+            if (strcasecmp(v, "allow") == 0 || strcasecmp(v, "deny") == 0)
+                o->wildcards = strcasecmp(v, "allow") == 0;
+            else
+                rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
+                               "option tls-target-name-wildcards: bad value '%s'; allowed: allow, deny", v);
+        } else if (strcmp(name, "tls-verify-depth") == 0) {
+            if (empty)
+                continue;
+            char *end;
+            long depth = strtol(v, &end, 10);
+            if (*end || end == v || depth < 0 || depth > 255)
+                rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
+                               "option tls-verify-depth: bad value '%s'; allowed: 0 to 255 (intermediate CAs)", v);
+            else
+                o->verify_depth = (int)depth;
         } else {
             rc = tlsb_fail(TLSB_ERR_OPTION_UNKNOWN, "unknown option '%s'; known options: %s", name, known_options);
         }

@@ -1,0 +1,640 @@
+/* Our client against our server: both transports, clear mode, verification failures,
+ * resumption, timeouts, closing from another thread, peers that vanish. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* ---- a one-connection echo server on a thread ---- */
+
+struct server {
+    tlsb_context *ctx;
+    tlsb_listener *listener;
+    pthread_t thread;
+    int32_t handshake;      /* status of the server's handshake */
+    char error[1024];       /* its message when it failed */
+    char peer[256];         /* client certificate subject */
+    char verify[256];
+    int32_t end;            /* how the echo loop ended */
+};
+
+static void *serve_one(void *arg)
+{
+    struct server *s = arg;
+    tlsb_conn *conn;
+    if (tlsb_accept(s->listener, s->ctx, 10000, &conn) != TLSB_OK) {
+        s->handshake = tlsb_last_status();
+        snprintf(s->error, sizeof s->error, "%s", tlsb_last_error());
+        return NULL;
+    }
+    tlsb_conn_set_timeout(conn, 10000);
+    s->handshake = tlsb_conn_handshake(conn);
+    if (s->handshake != TLSB_OK)
+        snprintf(s->error, sizeof s->error, "%s", tlsb_last_error());
+    else {
+        snprintf(s->peer, sizeof s->peer, "%s", tlsb_conn_info(conn, TLSB_INFO_PEER_SUBJECT));
+        snprintf(s->verify, sizeof s->verify, "%s", tlsb_conn_info(conn, TLSB_INFO_VERIFY));
+    }
+    uint8_t buf[16384];
+    int32_t n = s->handshake;
+    while (n >= 0 && (n = tlsb_conn_read(conn, buf, sizeof buf)) > 0)
+        n = tlsb_conn_write(conn, buf, n);
+    s->end = n;
+    tlsb_conn_shutdown(conn);
+    tlsb_conn_free(conn);
+    return NULL;
+}
+
+static int start_server(struct server *s, tlsb_context *ctx)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = ctx;
+    if (!ctx || tlsb_listen("127.0.0.1", 0, 8, &s->listener) != TLSB_OK)
+        return -1;
+    pthread_create(&s->thread, NULL, serve_one, s);
+    return tlsb_listener_port(s->listener);
+}
+
+static void stop_server(struct server *s)
+{
+    if (!s->listener)
+        return;
+    tlsb_listener_close(s->listener);
+    pthread_join(s->thread, NULL);
+    tlsb_listener_free(s->listener);
+    tlsb_context_free(s->ctx);
+}
+
+#define SERVER(...) context_of(TLSB_ROLE_SERVER, __VA_ARGS__, NULL)
+#define CLIENT(...) context_of(TLSB_ROLE_CLIENT, __VA_ARGS__, NULL)
+
+static char opt_buf[32][4200];
+static int opt_next;
+/* "name=" + cert(file) */
+static const char *opt(const char *name, const char *file)
+{
+    char *p = opt_buf[opt_next++ % 32];
+    snprintf(p, sizeof opt_buf[0], "%s=%s", name, cert(file));
+    return p;
+}
+
+/* Dials the server, handshakes, echoes one message; returns the client's handshake status. */
+static int32_t round_trip(tlsb_context *client, int port, const char *host, tlsb_conn **keep)
+{
+    tlsb_conn *conn;
+    int32_t rc = tlsb_dial(client, host, port, 5000, &conn);
+    if (rc != TLSB_OK)
+        return rc;
+    tlsb_conn_set_timeout(conn, 10000);
+    rc = tlsb_conn_handshake(conn);
+    if (rc == TLSB_OK) {
+        static const uint8_t msg[] = "ping over tlsbridge";
+        uint8_t back[sizeof msg];
+        CHECK_STATUS(tlsb_conn_write(conn, msg, sizeof msg), (int32_t)sizeof msg);
+        int got = 0;
+        while (got < (int)sizeof msg) {
+            int32_t n = tlsb_conn_read(conn, back + got, (int32_t)sizeof msg - got);
+            if (n <= 0) {
+                CHECK_STATUS(n, 1);
+                break;
+            }
+            got += n;
+        }
+        CHECK(got == (int)sizeof msg && memcmp(back, msg, sizeof msg) == 0);
+        tlsb_conn_shutdown(conn);
+    }
+    if (keep && rc == TLSB_OK)
+        *keep = conn;
+    else
+        tlsb_conn_free(conn);
+    return rc;
+}
+
+static void tls13_socket_mode(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(round_trip(client, port, "localhost", &conn), TLSB_OK);
+    if (conn) {
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "TLSv1.3");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_CIPHER), "TLS_AES_256_GCM_SHA384");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_CIPHER_IANA), "TLS_AES_256_GCM_SHA384");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_PEER_SUBJECT), "CN=localhost,O=tlsbridge tests");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_PEER_ISSUER), "CN=tlsbridge Test CA,O=tlsbridge tests");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERIFY), "ok");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_TARGET_NAME), "localhost");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_SESSION_REUSED), "no");
+        tlsb_conn_free(conn);
+    }
+    stop_server(&s);
+    CHECK_STATUS(s.handshake, TLSB_OK);
+    CHECK_STR(s.verify, "none");
+    CHECK_STATUS(s.end, TLSB_CLOSED); /* our close_notify reached the server */
+    tlsb_context_free(client);
+}
+
+static void tls12_ip_target(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server-ec.pem"), opt("certificate-key", "server-ec.key"),
+                                       "sec-protocol=TLSv12"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"),
+                                  "cipher-list=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(round_trip(client, port, "127.0.0.1", &conn), TLSB_OK);
+    if (conn) {
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "TLSv1.2");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_CIPHER), "ECDHE-ECDSA-AES128-GCM-SHA256");
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_CIPHER_IANA), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+        tlsb_conn_free(conn);
+    }
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+static void mutual_tls(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                       opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "client.pem"),
+                                  opt("certificate-key", "client.key"));
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
+    stop_server(&s);
+    CHECK_STATUS(s.handshake, TLSB_OK);
+    CHECK_STR(s.peer, "CN=tlsbridge client,O=tlsbridge tests");
+    CHECK_STR(s.verify, "ok");
+    tlsb_context_free(client);
+}
+
+static void mutual_tls_without_client_certificate(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                       opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *conn;
+    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+    /* TLS 1.3: the client's handshake ends before the server has looked at its (absent)
+     * certificate, so the refusal arrives with the first read. */
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), TLSB_ERR_HANDSHAKE);
+    CHECK_CONTAINS(tlsb_last_error(), "the server requires a client certificate");
+    tlsb_conn_free(conn);
+    stop_server(&s);
+    CHECK_STATUS(s.handshake, TLSB_ERR_PEER_CERT_MISSING);
+    CHECK_CONTAINS(s.error, "tls-mutual is set and the client sent no certificate");
+    tlsb_context_free(client);
+}
+
+static void mutual_tls_untrusted_client(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                       opt("trusted-ca", "ca.pem"), "tls-mutual=1", "sec-protocol=TLSv12"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "other-client.pem"),
+                                  opt("certificate-key", "other-client.key"));
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_HANDSHAKE);
+    CHECK_CONTAINS(tlsb_last_error(), "unknown ca");
+    stop_server(&s);
+    CHECK_STATUS(s.handshake, TLSB_ERR_VERIFY);
+    CHECK_CONTAINS(s.error, "unable to get local issuer certificate");
+    CHECK_CONTAINS(s.error, "CN=tlsbridge other client");
+    tlsb_context_free(client);
+}
+
+/* Client-side verification failures: the status, and a message naming the check. */
+static void verify_failure(const char *server_cert, const char *server_key, const char *client_option,
+                           int32_t status, const char *message)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", server_cert), opt("certificate-key", server_key)));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), client_option);
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), status);
+    CHECK_CONTAINS(tlsb_last_error(), message);
+    stop_server(&s);
+    CHECK(s.handshake < 0); /* the server sees the client's alert */
+    tlsb_context_free(client);
+}
+
+static void wrong_host(void)
+{
+    verify_failure("server.pem", "server.key", "tls-target-name=127.0.0.2", TLSB_ERR_VERIFY_NAME,
+                   "target name '127.0.0.2' does not match the certificate 'CN=localhost,O=tlsbridge tests', whose "
+                   "names are DNS:localhost, IP:127.0.0.1");
+    verify_failure("wrongname.pem", "wrongname.key", NULL, TLSB_ERR_VERIFY_NAME,
+                   "target name 'localhost' does not match the certificate 'CN=wrong.example,O=tlsbridge tests', "
+                   "whose names are DNS:wrong.example");
+}
+
+static void untrusted_ca(void)
+{
+    verify_failure("untrusted.pem", "untrusted.key", NULL, TLSB_ERR_VERIFY,
+                   "certificate verification failed: unable to get local issuer certificate (certificate "
+                   "'CN=localhost,O=tlsbridge tests' at depth 0)");
+}
+
+static void expired_certificate(void)
+{
+    verify_failure("expired.pem", "expired.key", NULL, TLSB_ERR_VERIFY,
+                   "certificate verification failed: certificate has expired");
+}
+
+static void target_name_option_wins(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name=wrong.example");
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+static void name_check_off(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name-check=no");
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+static void protocol_mismatch(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                       "sec-protocol=TLSv12"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "sec-protocol=TLSv13");
+    CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
+    CHECK_CONTAINS(tlsb_last_error(), "this side enables TLSv1.3 (sec-protocol=TLSv13)");
+    stop_server(&s);
+    CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
+    CHECK_CONTAINS(s.error, "this side enables TLSv1.2 (sec-protocol=TLSv12)");
+    tlsb_context_free(client);
+}
+
+static void legacy_tls10_when_asked(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                       "protocol-list=TLSv1"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-version=TLSv1");
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(round_trip(client, port, "localhost", &conn), TLSB_OK);
+    if (conn) {
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "TLSv1");
+        tlsb_conn_free(conn);
+    }
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+static void resumption(void)
+{
+    struct server s;
+    tlsb_context *server = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    int port = start_server(&s, server);
+    tlsb_conn *first = NULL;
+    CHECK_STATUS(round_trip(client, port, "localhost", &first), TLSB_OK);
+    uint8_t session[8192];
+    int32_t len = first ? tlsb_conn_session_export(first, session, sizeof session) : -1;
+    CHECK(len > 0);
+    CHECK_STATUS(tlsb_conn_session_export(first, session, 10), TLSB_ERR_BUFFER_TOO_SMALL);
+    tlsb_conn_free(first);
+    /* serve_one takes one connection; the listener (and the server context) stay for the next. */
+    pthread_join(s.thread, NULL);
+    pthread_create(&s.thread, NULL, serve_one, &s);
+    tlsb_conn *second;
+    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(second), TLSB_OK);
+    CHECK_STR(tlsb_conn_info(second, TLSB_INFO_SESSION_REUSED), "yes");
+    CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_ERR_STATE);
+    tlsb_conn_shutdown(second);
+    tlsb_conn_free(second);
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+/* ---- buffer mode: two engines pumped by hand ---- */
+
+static int pump(tlsb_conn *from, tlsb_conn *to)
+{
+    uint8_t buf[4096];
+    int moved = 0;
+    int32_t n;
+    while ((n = tlsb_conn_drain(from, buf, sizeof buf)) > 0) {
+        CHECK_STATUS(tlsb_conn_feed(to, buf, n), n);
+        moved += n;
+    }
+    return moved;
+}
+
+static void buffer_mode(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                opt("trusted-ca", "ca.pem"), "tls-mutual=1");
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "client.pem"),
+                                opt("certificate-key", "client.key"));
+    tlsb_conn *client, *server;
+    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+    for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
+        if (c != TLSB_OK)
+            c = tlsb_conn_handshake(client);
+        CHECK(tlsb_conn_pending(client) >= 0);
+        pump(client, server);
+        if (s != TLSB_OK)
+            s = tlsb_conn_handshake(server);
+        pump(server, client);
+    }
+    CHECK_STATUS(c, TLSB_OK);
+    CHECK_STATUS(s, TLSB_OK);
+    CHECK_STR(tlsb_conn_info(server, TLSB_INFO_PEER_SUBJECT), "CN=tlsbridge client,O=tlsbridge tests");
+    CHECK_STR(tlsb_conn_info(server, TLSB_INFO_TARGET_NAME), "localhost"); /* SNI */
+    /* 1 MiB each way through the engines. */
+    static uint8_t big[1 << 20], got[1 << 20];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 31 + 7);
+    CHECK_STATUS(tlsb_conn_write(client, big, sizeof big), (int32_t)sizeof big);
+    pump(client, server);
+    int32_t total = 0, n;
+    while (total < (int32_t)sizeof got && (n = tlsb_conn_read(server, got + total, (int32_t)sizeof got - total)) > 0)
+        total += n;
+    CHECK(total == (int32_t)sizeof got && memcmp(big, got, sizeof big) == 0);
+    CHECK_STATUS(tlsb_conn_read(server, got, 16), TLSB_WANT_READ);
+    /* Orderly close, then end of stream. */
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    pump(client, server);
+    CHECK_STATUS(tlsb_conn_read(server, got, 16), TLSB_CLOSED);
+    CHECK_STATUS(tlsb_conn_feed_eof(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_feed(client, big, 1), TLSB_ERR_STATE);
+    CHECK_STATUS(tlsb_conn_fd(client), TLSB_ERR_STATE);
+    CHECK_STATUS(tlsb_conn_set_timeout(client, 10), TLSB_ERR_STATE);
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
+static void buffer_mode_peer_vanishes(void)
+{
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *client;
+    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_WANT_READ);
+    CHECK(tlsb_conn_pending(client) > 0); /* the ClientHello */
+    CHECK_STATUS(tlsb_conn_feed_eof(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_ERR_PEER_RESET);
+    CHECK_CONTAINS(tlsb_last_error(), "during the handshake");
+    tlsb_conn_free(client);
+    tlsb_context_free(cctx);
+}
+
+static void buffer_mode_needs_a_target_name(void)
+{
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *client = NULL;
+    CHECK_STATUS(tlsb_conn_new_buffer(cctx, NULL, &client), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "needs a target name");
+    CHECK(client == NULL); /* out-parameters are written only on success */
+    tlsb_context_free(cctx);
+}
+
+/* ---- non-blocking sockets ---- */
+
+static void nonblocking_socket_mode(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *client, *server;
+    CHECK_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    CHECK(tlsb_conn_fd(client) == sv[0]);
+    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+    int wants = 0;
+    for (int round = 0; round < 50 && (c != TLSB_OK || s != TLSB_OK); round++) {
+        if (c != TLSB_OK)
+            c = tlsb_conn_handshake(client);
+        if (s != TLSB_OK)
+            s = tlsb_conn_handshake(server);
+        wants += c == TLSB_WANT_READ || s == TLSB_WANT_READ;
+    }
+    CHECK_STATUS(c, TLSB_OK);
+    CHECK_STATUS(s, TLSB_OK);
+    CHECK(wants > 0); /* it really did not block */
+    uint8_t buf[64];
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_WANT_READ);
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"abc", 3), 3);
+    struct pollfd p = {.fd = sv[1], .events = POLLIN};
+    CHECK(poll(&p, 1, 5000) == 1);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), 3);
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
+/* ---- clear mode ---- */
+
+static void clear_mode(void)
+{
+    struct server s;
+    int port = start_server(&s, SERVER("tls=0"));
+    tlsb_context *client = CLIENT("tls=0");
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(round_trip(client, port, "localhost", &conn), TLSB_OK);
+    if (conn) {
+        CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "none");
+        tlsb_conn_free(conn);
+    }
+    stop_server(&s);
+    CHECK_STATUS(s.end, TLSB_CLOSED);
+    /* The same in buffer mode: bytes pass through unchanged. */
+    tlsb_conn *b;
+    CHECK_STATUS(tlsb_conn_new_buffer(client, NULL, &b), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(b, (const uint8_t *)"plain", 5), 5);
+    uint8_t out[16];
+    CHECK_STATUS(tlsb_conn_drain(b, out, sizeof out), 5);
+    CHECK(memcmp(out, "plain", 5) == 0);
+    CHECK_STATUS(tlsb_conn_feed(b, (const uint8_t *)"back", 4), 4);
+    CHECK_STATUS(tlsb_conn_read(b, out, sizeof out), 4);
+    CHECK_STATUS(tlsb_conn_read(b, out, sizeof out), TLSB_WANT_READ);
+    tlsb_conn_feed_eof(b);
+    CHECK_STATUS(tlsb_conn_read(b, out, sizeof out), TLSB_CLOSED);
+    tlsb_conn_free(b);
+    tlsb_context_free(client);
+}
+
+/* ---- peers that misbehave ---- */
+
+struct raw_peer {
+    int listen_fd, port;
+    const char *send; /* bytes to send before closing, or NULL */
+    pthread_t thread;
+};
+
+static void *raw_serve(void *arg)
+{
+    struct raw_peer *r = arg;
+    int fd = accept(r->listen_fd, NULL, NULL);
+    if (fd >= 0) {
+        char hello[512];
+        (void)!read(fd, hello, sizeof hello); /* wait for the ClientHello */
+        if (r->send)
+            (void)!write(fd, r->send, strlen(r->send));
+        close(fd);
+    }
+    return NULL;
+}
+
+static void raw_start(struct raw_peer *r, const char *send)
+{
+    r->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    bind(r->listen_fd, (struct sockaddr *)&sa, sizeof sa);
+    listen(r->listen_fd, 1);
+    getsockname(r->listen_fd, (struct sockaddr *)&sa, &len);
+    r->port = ntohs(sa.sin_port);
+    r->send = send;
+    pthread_create(&r->thread, NULL, raw_serve, r);
+}
+
+static void peer_vanishes_mid_handshake(void)
+{
+    struct raw_peer r;
+    raw_start(&r, NULL);
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_PEER_RESET);
+    CHECK_CONTAINS(tlsb_last_error(), "the peer closed the connection without close_notify during the handshake");
+    pthread_join(r.thread, NULL);
+    close(r.listen_fd);
+    raw_start(&r, "HTTP/1.1 400 Bad Request\r\n\r\n");
+    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
+    pthread_join(r.thread, NULL);
+    close(r.listen_fd);
+    tlsb_context_free(client);
+}
+
+static void dial_errors(void)
+{
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(tlsb_dial(client, "127.0.0.1", free_port(), 2000, &conn), TLSB_ERR_CONNECT);
+    CHECK_CONTAINS(tlsb_last_error(), "Connection refused");
+    CHECK_STATUS(tlsb_dial(client, "no-such-host.invalid", 443, 2000, &conn), TLSB_ERR_RESOLVE);
+    CHECK_CONTAINS(tlsb_last_error(), "cannot resolve 'no-such-host.invalid'");
+    CHECK_STATUS(tlsb_dial(client, "localhost", 70000, 2000, &conn), TLSB_ERR_ARGUMENT);
+    CHECK(conn == NULL);
+    tlsb_context_free(client);
+}
+
+/* ---- timeouts and closing from another thread ---- */
+
+struct blocked {
+    tlsb_conn *conn;
+    int32_t result;
+};
+
+static void *read_blocked(void *arg)
+{
+    struct blocked *b = arg;
+    uint8_t buf[16];
+    b->result = tlsb_conn_read(b->conn, buf, sizeof buf);
+    return NULL;
+}
+
+static void read_timeout_and_close_from_another_thread(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_listener *l;
+    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    struct server s = {.ctx = sctx, .listener = l};
+    pthread_create(&s.thread, NULL, serve_one, &s);
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *conn;
+    CHECK_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_set_timeout(conn, 200), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), TLSB_ERR_TIMEOUT);
+    CHECK_CONTAINS(tlsb_last_error(), "timed out after 200 ms");
+    /* Still usable after a timeout. */
+    CHECK_STATUS(tlsb_conn_write(conn, (const uint8_t *)"x", 1), 1);
+    CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), 1);
+    CHECK_STATUS(tlsb_conn_set_timeout(conn, 0), TLSB_OK);
+    struct blocked b = {conn, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, read_blocked, &b);
+    usleep(200000);
+    CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
+    pthread_join(t, NULL);
+    CHECK_STATUS(b.result, TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK); /* idempotent */
+    CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(conn, buf, 1), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_ERR_HANDLE_CLOSED);
+    tlsb_conn_free(conn);
+    stop_server(&s);
+    tlsb_context_free(client);
+}
+
+static void accept_timeout_and_close(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_listener *l;
+    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    tlsb_conn *conn = NULL;
+    CHECK_STATUS(tlsb_accept(l, sctx, 100, &conn), TLSB_ERR_TIMEOUT);
+    CHECK_STATUS(tlsb_listener_close(l), TLSB_OK);
+    CHECK_STATUS(tlsb_accept(l, sctx, 100, &conn), TLSB_ERR_HANDLE_CLOSED);
+    CHECK(conn == NULL);
+    tlsb_listener_free(l);
+    tlsb_context_free(sctx);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct test tests[] = {
+        {"tls13_socket_mode", tls13_socket_mode},
+        {"tls12_ip_target", tls12_ip_target},
+        {"mutual_tls", mutual_tls},
+        {"mutual_tls_without_client_certificate", mutual_tls_without_client_certificate},
+        {"mutual_tls_untrusted_client", mutual_tls_untrusted_client},
+        {"wrong_host", wrong_host},
+        {"untrusted_ca", untrusted_ca},
+        {"expired_certificate", expired_certificate},
+        {"target_name_option_wins", target_name_option_wins},
+        {"name_check_off", name_check_off},
+        {"protocol_mismatch", protocol_mismatch},
+        {"legacy_tls10_when_asked", legacy_tls10_when_asked},
+        {"resumption", resumption},
+        {"buffer_mode", buffer_mode},
+        {"buffer_mode_peer_vanishes", buffer_mode_peer_vanishes},
+        {"buffer_mode_needs_a_target_name", buffer_mode_needs_a_target_name},
+        {"nonblocking_socket_mode", nonblocking_socket_mode},
+        {"clear_mode", clear_mode},
+        {"peer_vanishes_mid_handshake", peer_vanishes_mid_handshake},
+        {"dial_errors", dial_errors},
+        {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
+        {"accept_timeout_and_close", accept_timeout_and_close},
+        {NULL, NULL},
+    };
+    return harness_main(tests, argc, argv);
+}
