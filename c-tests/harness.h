@@ -68,4 +68,24 @@ int free_port(void);
 /* Waits until something accepts TCP connections on 127.0.0.1:port. */
 int wait_port(int port, int timeout_ms);
 
+
+/* ---- echo_server.c: our server on a thread, one connection ---- */
+#include <pthread.h>
+struct echo_server {
+    tlsb_context *ctx;
+    tlsb_listener *listener;
+    pthread_t thread;
+    int32_t handshake; /* status of the server's handshake */
+    char error[1024];  /* its message when it failed */
+    char peer[256];    /* client certificate subject */
+    char verify[256];
+    int32_t end;       /* how the echo loop ended */
+};
+/* Takes ownership of ctx; listens on 127.0.0.1; returns the port or -1. */
+int echo_start(struct echo_server *s, tlsb_context *ctx);
+/* The thread body: accept one connection, handshake, echo until the peer ends. */
+void *echo_serve_one(void *arg);
+/* Closes the listener, joins the thread, frees the context. */
+void echo_stop(struct echo_server *s);
+
 #endif

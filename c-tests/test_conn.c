@@ -12,66 +12,6 @@
 
 #include "harness.h"
 
-/* ---- a one-connection echo server on a thread ---- */
-
-struct server {
-    tlsb_context *ctx;
-    tlsb_listener *listener;
-    pthread_t thread;
-    int32_t handshake;      /* status of the server's handshake */
-    char error[1024];       /* its message when it failed */
-    char peer[256];         /* client certificate subject */
-    char verify[256];
-    int32_t end;            /* how the echo loop ended */
-};
-
-static void *serve_one(void *arg)
-{
-    struct server *s = arg;
-    tlsb_conn *conn;
-    if (tlsb_accept(s->listener, s->ctx, 10000, &conn) != TLSB_OK) {
-        s->handshake = tlsb_last_status();
-        snprintf(s->error, sizeof s->error, "%s", tlsb_last_error());
-        return NULL;
-    }
-    tlsb_conn_set_timeout(conn, 10000);
-    s->handshake = tlsb_conn_handshake(conn);
-    if (s->handshake != TLSB_OK)
-        snprintf(s->error, sizeof s->error, "%s", tlsb_last_error());
-    else {
-        snprintf(s->peer, sizeof s->peer, "%s", tlsb_conn_info(conn, TLSB_INFO_PEER_SUBJECT));
-        snprintf(s->verify, sizeof s->verify, "%s", tlsb_conn_info(conn, TLSB_INFO_VERIFY));
-    }
-    uint8_t buf[16384];
-    int32_t n = s->handshake;
-    while (n >= 0 && (n = tlsb_conn_read(conn, buf, sizeof buf)) > 0)
-        n = tlsb_conn_write(conn, buf, n);
-    s->end = n;
-    tlsb_conn_shutdown(conn);
-    tlsb_conn_free(conn);
-    return NULL;
-}
-
-static int start_server(struct server *s, tlsb_context *ctx)
-{
-    memset(s, 0, sizeof *s);
-    s->ctx = ctx;
-    if (!ctx || tlsb_listen("127.0.0.1", 0, 8, &s->listener) != TLSB_OK)
-        return -1;
-    pthread_create(&s->thread, NULL, serve_one, s);
-    return tlsb_listener_port(s->listener);
-}
-
-static void stop_server(struct server *s)
-{
-    if (!s->listener)
-        return;
-    tlsb_listener_close(s->listener);
-    pthread_join(s->thread, NULL);
-    tlsb_listener_free(s->listener);
-    tlsb_context_free(s->ctx);
-}
-
 #define SERVER(...) context_of(TLSB_ROLE_SERVER, __VA_ARGS__, NULL)
 #define CLIENT(...) context_of(TLSB_ROLE_CLIENT, __VA_ARGS__, NULL)
 
@@ -119,8 +59,8 @@ static int32_t round_trip(tlsb_context *client, int port, const char *host, tlsb
 
 static void tls13_socket_mode(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn = NULL;
     CHECK_STATUS(round_trip(client, port, "localhost", &conn), TLSB_OK);
@@ -135,7 +75,7 @@ static void tls13_socket_mode(void)
         CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_SESSION_REUSED), "no");
         tlsb_conn_free(conn);
     }
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_OK);
     CHECK_STR(s.verify, "none");
     CHECK_STATUS(s.end, TLSB_CLOSED); /* our close_notify reached the server */
@@ -144,8 +84,8 @@ static void tls13_socket_mode(void)
 
 static void tls12_ip_target(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server-ec.pem"), opt("certificate-key", "server-ec.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server-ec.pem"), opt("certificate-key", "server-ec.key"),
                                        "sec-protocol=TLSv12"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"),
                                   "cipher-list=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
@@ -157,19 +97,19 @@ static void tls12_ip_target(void)
         CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_CIPHER_IANA), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
         tlsb_conn_free(conn);
     }
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 
 static void mutual_tls(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
                                        opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "client.pem"),
                                   opt("certificate-key", "client.key"));
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_OK);
     CHECK_STR(s.peer, "CN=tlsbridge client,O=tlsbridge tests");
     CHECK_STR(s.verify, "ok");
@@ -178,8 +118,8 @@ static void mutual_tls(void)
 
 static void mutual_tls_without_client_certificate(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
                                        opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
@@ -191,7 +131,7 @@ static void mutual_tls_without_client_certificate(void)
     CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), TLSB_ERR_HANDSHAKE);
     CHECK_CONTAINS(tlsb_last_error(), "the server requires a client certificate");
     tlsb_conn_free(conn);
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_ERR_PEER_CERT_MISSING);
     CHECK_CONTAINS(s.error, "tls-mutual is set and the client sent no certificate");
     tlsb_context_free(client);
@@ -199,14 +139,14 @@ static void mutual_tls_without_client_certificate(void)
 
 static void mutual_tls_untrusted_client(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
                                        opt("trusted-ca", "ca.pem"), "tls-mutual=1", "sec-protocol=TLSv12"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "other-client.pem"),
                                   opt("certificate-key", "other-client.key"));
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_HANDSHAKE);
     CHECK_CONTAINS(tlsb_last_error(), "unknown ca");
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_ERR_VERIFY);
     CHECK_CONTAINS(s.error, "unable to get local issuer certificate");
     CHECK_CONTAINS(s.error, "CN=tlsbridge other client");
@@ -217,12 +157,12 @@ static void mutual_tls_untrusted_client(void)
 static void verify_failure(const char *server_cert, const char *server_key, const char *client_option,
                            int32_t status, const char *message)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", server_cert), opt("certificate-key", server_key)));
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", server_cert), opt("certificate-key", server_key)));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), client_option);
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), status);
     CHECK_CONTAINS(tlsb_last_error(), message);
-    stop_server(&s);
+    echo_stop(&s);
     CHECK(s.handshake < 0); /* the server sees the client's alert */
     tlsb_context_free(client);
 }
@@ -252,33 +192,33 @@ static void expired_certificate(void)
 
 static void target_name_option_wins(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name=wrong.example");
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 
 static void name_check_off(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "wrongname.pem"), opt("certificate-key", "wrongname.key")));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name-check=no");
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_OK);
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 
 static void protocol_mismatch(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
                                        "sec-protocol=TLSv12"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "sec-protocol=TLSv13");
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
     CHECK_CONTAINS(tlsb_last_error(), "this side enables TLSv1.3 (sec-protocol=TLSv13)");
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
     CHECK_CONTAINS(s.error, "this side enables TLSv1.2 (sec-protocol=TLSv12)");
     tlsb_context_free(client);
@@ -286,8 +226,8 @@ static void protocol_mismatch(void)
 
 static void legacy_tls10_when_asked(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+    struct echo_server s;
+    int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
                                        "protocol-list=TLSv1"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "tls-version=TLSv1");
     tlsb_conn *conn = NULL;
@@ -296,16 +236,16 @@ static void legacy_tls10_when_asked(void)
         CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "TLSv1");
         tlsb_conn_free(conn);
     }
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 
 static void resumption(void)
 {
-    struct server s;
+    struct echo_server s;
     tlsb_context *server = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
-    int port = start_server(&s, server);
+    int port = echo_start(&s, server);
     tlsb_conn *first = NULL;
     CHECK_STATUS(round_trip(client, port, "localhost", &first), TLSB_OK);
     uint8_t session[8192];
@@ -313,9 +253,9 @@ static void resumption(void)
     CHECK(len > 0);
     CHECK_STATUS(tlsb_conn_session_export(first, session, 10), TLSB_ERR_BUFFER_TOO_SMALL);
     tlsb_conn_free(first);
-    /* serve_one takes one connection; the listener (and the server context) stay for the next. */
+    /* echo_serve_one takes one connection; the listener (and the server context) stay for the next. */
     pthread_join(s.thread, NULL);
-    pthread_create(&s.thread, NULL, serve_one, &s);
+    pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_conn *second;
     CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_OK);
@@ -324,7 +264,7 @@ static void resumption(void)
     CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_ERR_STATE);
     tlsb_conn_shutdown(second);
     tlsb_conn_free(second);
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 
@@ -454,8 +394,8 @@ static void nonblocking_socket_mode(void)
 
 static void clear_mode(void)
 {
-    struct server s;
-    int port = start_server(&s, SERVER("tls=0"));
+    struct echo_server s;
+    int port = echo_start(&s, SERVER("tls=0"));
     tlsb_context *client = CLIENT("tls=0");
     tlsb_conn *conn = NULL;
     CHECK_STATUS(round_trip(client, port, "localhost", &conn), TLSB_OK);
@@ -463,7 +403,7 @@ static void clear_mode(void)
         CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_VERSION), "none");
         tlsb_conn_free(conn);
     }
-    stop_server(&s);
+    echo_stop(&s);
     CHECK_STATUS(s.end, TLSB_CLOSED);
     /* The same in buffer mode: bytes pass through unchanged. */
     tlsb_conn *b;
@@ -565,8 +505,8 @@ static void read_timeout_and_close_from_another_thread(void)
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_listener *l;
     CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
-    struct server s = {.ctx = sctx, .listener = l};
-    pthread_create(&s.thread, NULL, serve_one, &s);
+    struct echo_server s = {.ctx = sctx, .listener = l};
+    pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
     CHECK_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
@@ -591,7 +531,7 @@ static void read_timeout_and_close_from_another_thread(void)
     CHECK_STATUS(tlsb_conn_write(conn, buf, 1), TLSB_ERR_HANDLE_CLOSED);
     CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_ERR_HANDLE_CLOSED);
     tlsb_conn_free(conn);
-    stop_server(&s);
+    echo_stop(&s);
     tlsb_context_free(client);
 }
 

@@ -1,0 +1,211 @@
+/* The ABI's promises that do not need a peer: NULL and closed handles, out-parameters,
+ * thread-local errors, the config bag, the log callback, context lifetimes. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void null_handles(void)
+{
+    uint8_t buf[8];
+    tlsb_conn *conn = (tlsb_conn *)0x1;
+    CHECK_STATUS(tlsb_config_new(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_config_set(NULL, "tls", "1"), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_config_set_log(NULL, NULL, NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_context_new(NULL, TLSB_ROLE_CLIENT, NULL), TLSB_ERR_ARGUMENT);
+    CHECK(tlsb_context_settings(NULL) == NULL);
+    CHECK_STATUS(tlsb_verify(NULL, buf, 8, NULL, 0), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_new_socket(NULL, 0, NULL, &conn), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_new_buffer(NULL, NULL, &conn), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_dial(NULL, "localhost", 1, 0, &conn), TLSB_ERR_ARGUMENT);
+    CHECK(conn == (tlsb_conn *)0x1); /* out-parameters untouched on failure */
+    CHECK_STATUS(tlsb_conn_handshake(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_read(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_write(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_shutdown(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_close(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_set_timeout(NULL, 1), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_fd(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_feed(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_feed_eof(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_drain(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_pending(NULL), TLSB_ERR_ARGUMENT);
+    CHECK(tlsb_conn_info(NULL, TLSB_INFO_VERSION) == NULL);
+    CHECK_STATUS(tlsb_conn_session_export(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_session_import(NULL, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_listen(NULL, 0, 1, NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_listener_port(NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_accept(NULL, NULL, 0, NULL), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_listener_close(NULL), TLSB_ERR_ARGUMENT);
+    tlsb_config_free(NULL);
+    tlsb_context_free(NULL);
+    tlsb_conn_free(NULL);
+    tlsb_listener_free(NULL);
+}
+
+static void bad_arguments(void)
+{
+    tlsb_config *cfg;
+    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    tlsb_context *ctx = NULL;
+    CHECK_STATUS(tlsb_context_new(cfg, 7, &ctx), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "role 7 is neither client (0) nor server (1)");
+    CHECK(ctx == NULL);
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_OK);
+    tlsb_conn *conn;
+    CHECK_STATUS(tlsb_conn_new_socket(ctx, -1, "x", &conn), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_new_socket(ctx, 987654, "x", &conn), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "descriptor 987654: Bad file descriptor");
+    CHECK_STATUS(tlsb_conn_new_buffer(ctx, "localhost", &conn), TLSB_OK);
+    uint8_t buf[8];
+    CHECK_STATUS(tlsb_conn_read(conn, NULL, 8), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_read(conn, buf, 0), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_write(conn, buf, -1), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_feed(conn, buf, -1), TLSB_ERR_ARGUMENT);
+    CHECK_STATUS(tlsb_conn_drain(conn, buf, 0), TLSB_ERR_ARGUMENT);
+    CHECK(tlsb_conn_info(conn, 0) == NULL);
+    CHECK(tlsb_conn_info(conn, 99) == NULL);
+    CHECK(tlsb_conn_info(conn, TLSB_INFO_VERSION) == NULL);
+    CHECK_STATUS(tlsb_last_status(), TLSB_ERR_STATE);
+    CHECK_STR(tlsb_conn_info(conn, TLSB_INFO_TARGET_NAME), "localhost");
+    CHECK_STATUS(tlsb_conn_session_export(conn, buf, 8), TLSB_ERR_STATE);
+    CHECK_STATUS(tlsb_conn_session_import(conn, buf, 8), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "not a session");
+    CHECK_STATUS(tlsb_dial(ctx, "localhost", 0, 100, &conn), TLSB_ERR_ARGUMENT);
+    tlsb_conn_free(conn);
+    tlsb_context_free(ctx);
+    tlsb_config_free(cfg);
+}
+
+static void closed_handles(void)
+{
+    tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls-target-name-check=no", NULL);
+    tlsb_conn *conn;
+    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
+    uint8_t buf[8];
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_read(conn, buf, 8), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(conn, buf, 8), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_feed(conn, buf, 8), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_drain(conn, buf, 8), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_STATUS(tlsb_conn_shutdown(conn), TLSB_ERR_HANDLE_CLOSED);
+    CHECK_CONTAINS(tlsb_last_error(), "the connection is closed");
+    tlsb_conn_free(conn);
+    tlsb_context_free(ctx);
+}
+
+static void config_bag(void)
+{
+    tlsb_config *cfg;
+    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv13"), TLSB_OK); /* replaces */
+    CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);    /* checked at build */
+    tlsb_context *ctx = NULL;
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_UNKNOWN);
+    CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", NULL), TLSB_OK);   /* removes */
+    CHECK_STATUS(tlsb_config_set(cfg, "never-set", NULL), TLSB_OK);
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_OK);
+    CHECK_CONTAINS(tlsb_context_settings(ctx), "protocols: TLSv1.3\n");
+    /* The context does not depend on the config once built. */
+    tlsb_config_free(cfg);
+    CHECK_CONTAINS(tlsb_context_settings(ctx), "protocols: TLSv1.3\n");
+    tlsb_context_free(ctx);
+}
+
+struct log_record {
+    int count;
+    int32_t level;
+    char last[512];
+};
+
+static void collect(void *user, int32_t level, const char *message)
+{
+    struct log_record *r = user;
+    r->count++;
+    r->level = level;
+    snprintf(r->last, sizeof r->last, "%s", message);
+}
+
+static void log_callback(void)
+{
+    struct log_record rec = {0};
+    tlsb_config *cfg;
+    tlsb_config_new(&cfg);
+    CHECK_STATUS(tlsb_config_set_log(cfg, collect, &rec), TLSB_OK);
+    tlsb_config_set(cfg, "protocol-list", "SSLv3 TLSv1.2");
+    tlsb_context *ctx;
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_OK);
+    CHECK(rec.count == 1);
+    CHECK(rec.level == TLSB_LOG_WARNING);
+    CHECK_STR(rec.last, "SSLv3 dropped from protocol-list (OpenSSL 3 has no SSLv3)");
+    tlsb_context_free(ctx);
+    tlsb_config_set(cfg, "protocol-list", "TLSv9");
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_VALUE);
+    CHECK(rec.count == 2 && rec.level == TLSB_LOG_ERROR);
+    CHECK_CONTAINS(rec.last, "unknown protocol 'TLSv9'");
+    CHECK_STATUS(tlsb_config_set_log(cfg, NULL, NULL), TLSB_OK);
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_VALUE);
+    CHECK(rec.count == 2);
+    tlsb_config_free(cfg);
+}
+
+static void *fail_on_other_thread(void *arg)
+{
+    (void)arg;
+    tlsb_config *cfg;
+    tlsb_config_new(&cfg);
+    tlsb_config_set(cfg, "tls", "perhaps");
+    tlsb_context *ctx;
+    tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx);
+    tlsb_config_free(cfg);
+    return NULL;
+}
+
+static void errors_are_thread_local(void)
+{
+    CHECK_STATUS(tlsb_context_new(NULL, 0, NULL), TLSB_ERR_ARGUMENT);
+    pthread_t t;
+    pthread_create(&t, NULL, fail_on_other_thread, NULL);
+    pthread_join(t, NULL);
+    CHECK_STATUS(tlsb_last_status(), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "tlsb_context_new");
+}
+
+static void identity(void)
+{
+    CHECK_STR(tlsb_version(), "1.0.0");
+    CHECK_CONTAINS(tlsb_openssl_version(), "OpenSSL 3.");
+    CHECK(tlsb_compat_mode() == (getenv("TLSBRIDGE_COMPAT_MODE") != NULL));
+    CHECK_STR(tlsb_status_name(TLSB_ERR_VERIFY_NAME), "TLSB_ERR_VERIFY_NAME");
+    CHECK_STR(tlsb_status_name(-1234), "TLSB_UNKNOWN_STATUS");
+}
+
+static void context_outlives_its_owner(void)
+{
+    tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls=0", NULL);
+    tlsb_conn *conn;
+    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    tlsb_context_free(ctx); /* the connection holds its own reference */
+    CHECK_STATUS(tlsb_conn_write(conn, (const uint8_t *)"ok", 2), 2);
+    tlsb_conn_free(conn);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct test tests[] = {
+        {"null_handles", null_handles},
+        {"bad_arguments", bad_arguments},
+        {"closed_handles", closed_handles},
+        {"config_bag", config_bag},
+        {"log_callback", log_callback},
+        {"errors_are_thread_local", errors_are_thread_local},
+        {"identity", identity},
+        {"context_outlives_its_owner", context_outlives_its_owner},
+        {NULL, NULL},
+    };
+    return harness_main(tests, argc, argv);
+}
