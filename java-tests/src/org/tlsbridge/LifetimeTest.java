@@ -1,0 +1,194 @@
+package org.tlsbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Closed, concurrently closed and forgotten objects: exceptions, never a crashed JVM. */
+class LifetimeTest {
+
+    private static void assertClosed(Executable call) {
+        TlsException e = assertThrows(TlsException.class, call);
+        assertEquals(TlsStatus.ERR_HANDLE_CLOSED, e.getStatus(), e.toString());
+    }
+
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void everyUseOfAClosedSocketThrows(boolean wrapped) throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient())) {
+            TlsSocket socket = Clients.connect(context, server.port(), wrapped);
+            Clients.roundTrip(socket, "before close");
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            socket.close();
+            socket.close();
+            assertTrue(socket.isClosed());
+            assertClosed(socket::startHandshake);
+            assertClosed(socket::getInputStream);
+            assertClosed(socket::getOutputStream);
+            assertClosed(() -> in.read());
+            assertClosed(() -> in.read(new byte[10], 0, 10));
+            assertClosed(() -> out.write(1));
+            assertClosed(() -> out.write(new byte[10], 0, 10));
+            assertClosed(socket::getProtocol);
+            assertClosed(socket::getCipher);
+            assertClosed(socket::getCipherSuite);
+            assertClosed(socket::getPeerSubject);
+            assertClosed(socket::getPeerIssuer);
+            assertClosed(socket::getVerifyResult);
+            assertClosed(socket::getTargetName);
+            assertClosed(socket::isSessionReused);
+            assertClosed(socket::shutdownOutput);
+            if (!wrapped) { // a wrapped socket's timeout belongs to the closed java.net.Socket
+                assertClosed(() -> socket.setSoTimeout(5));
+            }
+            in.close();
+            out.close();
+        }
+    }
+
+    @Test
+    void everyUseOfAClosedContextOrServerSocketThrows() throws Exception {
+        TlsContext server = TlsContext.server(TestEnv.server());
+        TlsServerSocket listener = server.listen("127.0.0.1", 0, 5);
+        listener.close();
+        listener.close();
+        assertTrue(listener.isClosed());
+        assertClosed(listener::accept);
+        assertClosed(listener::getLocalPort);
+        server.close();
+        server.close();
+        assertClosed(server::effectiveSettings);
+        assertClosed(() -> server.listen("127.0.0.1", 0, 5));
+        assertClosed(() -> server.verify(new byte[0], null, null));
+
+        TlsContext client = TlsContext.client(TestEnv.trustingClient());
+        client.close();
+        assertClosed(() -> client.connect("localhost", 1, 1000));
+        try (ServerSocket plain = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), plain.getLocalPort())) {
+            assertClosed(() -> client.wrap(s, "localhost"));
+        }
+    }
+
+    /** close() from another thread ends a read blocked in the core (socket mode) or in Java (wrapped). */
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void closeFromAnotherThreadEndsABlockedRead(boolean wrapped) throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient())) {
+            TlsSocket socket = Clients.connect(context, server.port(), wrapped);
+            socket.setSoTimeout(0);
+            socket.startHandshake();
+            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return socket.getInputStream().read();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertTrue(!read.isDone(), "the read should block: the echo server has nothing to send");
+            socket.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
+            TlsException cause = (TlsException) e.getCause().getCause();
+            assertEquals(TlsStatus.ERR_HANDLE_CLOSED, cause.getStatus(), cause.toString());
+        }
+    }
+
+    @Test
+    void closeFromAnotherThreadEndsABlockedAccept() throws Exception {
+        try (TlsContext context = TlsContext.server(TestEnv.server())) {
+            TlsServerSocket listener = context.listen("127.0.0.1", 0, 5);
+            CompletableFuture<TlsSocket> accepted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return listener.accept();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(300);
+            listener.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> accepted.get(10, TimeUnit.SECONDS));
+            assertEquals(TlsStatus.ERR_HANDLE_CLOSED, ((TlsException) e.getCause().getCause()).getStatus());
+        }
+    }
+
+    @Test
+    void acceptTimesOut() throws Exception {
+        try (TlsContext context = TlsContext.server(TestEnv.server());
+             TlsServerSocket listener = context.listen("127.0.0.1", 0, 5)) {
+            listener.setSoTimeout(200);
+            TlsException e = assertThrows(TlsException.class, listener::accept);
+            assertEquals(TlsStatus.ERR_TIMEOUT, e.getStatus(), e.toString());
+        }
+    }
+
+    /** Closing a context leaves its server socket and its connections working. */
+    @Test
+    void closedContextKeepsServerSocketAndConnectionsWorking() throws Exception {
+        TlsContext serverContext = TlsContext.server(TestEnv.server());
+        TlsContext clientContext = TlsContext.client(TestEnv.trustingClient());
+        try (TlsServerSocket listener = serverContext.listen("127.0.0.1", 0, 5)) {
+            serverContext.close();
+            TlsSocket client = clientContext.connect("127.0.0.1", listener.getLocalPort(), 5000);
+            clientContext.close();
+            try (client; TlsSocket accepted = listener.accept()) {
+                CompletableFuture<Void> serverSide = CompletableFuture.runAsync(() -> {
+                    try {
+                        ServerResult.echo(accepted.getInputStream(), accepted.getOutputStream());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                Clients.roundTrip(client, "after both contexts were closed");
+                client.shutdownOutput();
+                serverSide.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Unclosed contexts, connections and server sockets are freed by the Cleaner once unreachable. */
+    @Test
+    void garbageCollectedObjectsAreFreed() throws Exception {
+        int before = NativeResource.live();
+        try (NativeServer server = NativeServer.withTestCertificate()) {
+            forget(server.port());
+            for (int i = 0; i < 100 && NativeResource.live() > before; i++) {
+                System.gc();
+                Thread.sleep(50);
+            }
+        }
+        assertTrue(NativeResource.live() <= before, NativeResource.live() + " handles still live, " + before + " before");
+    }
+
+    private static void forget(int port) throws Exception {
+        List<Object> objects = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            TlsContext context = TlsContext.client(TestEnv.trustingClient());
+            TlsSocket socket = context.connect("localhost", port, 5000);
+            Clients.roundTrip(socket, "forgotten " + i);
+            TlsContext server = TlsContext.server(TestEnv.server());
+            objects.add(server.listen("127.0.0.1", 0, 1));
+            objects.add(socket);
+        }
+        assertTrue(NativeResource.live() >= 40);
+        objects.clear();
+    }
+}

@@ -1,0 +1,100 @@
+package org.tlsbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The Java face against the native `tlsbridge` program: same core, other process, other face. */
+class NativeToolInteropTest {
+
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void javaClientTalksToNativeServer(boolean wrapped) throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient());
+             TlsSocket socket = Clients.connect(context, server.port(), wrapped)) {
+            Clients.roundTrip(socket, "hello native");
+            assertEquals("TLSv1.3", socket.getProtocol());
+            assertEquals("ok", socket.getVerifyResult());
+            String cipher = socket.getCipher();
+            socket.close();
+            assertTrue(waitForLine(server, "[1] version: TLSv1.3"), server.output().toString());
+            assertTrue(server.output().stream().anyMatch(l -> l.startsWith("[1] cipher: " + cipher + " ")),
+                    server.output().toString());
+        }
+    }
+
+    @Test
+    void javaClientWithTlsVersion12AndCertificateTalksToMutualNativeServer() throws Exception {
+        TlsConfig config = TestEnv.trustingClient().set("tls-version", "TLSv1.2")
+                .set("certificate", TestEnv.cert("client.pem")).set("certificate-key", TestEnv.cert("client.key"));
+        try (NativeServer server = NativeServer.withTestCertificate("tls-mutual=1", "trusted-ca=" + TestEnv.cert("ca.pem"));
+             TlsContext context = TlsContext.client(config);
+             TlsSocket socket = Clients.connect(context, server.port(), false)) {
+            Clients.roundTrip(socket, "mutual 1.2");
+            assertEquals("TLSv1.2", socket.getProtocol());
+            socket.close();
+            assertTrue(waitForLine(server, "[1] version: TLSv1.2"), server.output().toString());
+            assertTrue(server.output().stream().anyMatch(l -> l.startsWith("[1] peer: ") && l.contains("CN=tlsbridge client")),
+                    server.output().toString());
+        }
+    }
+
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void nativeClientTalksToJavaServer(boolean wrapped) throws Exception {
+        TlsConfig config = TestEnv.server().set("tls-mutual", "1").set("trusted-ca", TestEnv.cert("ca.pem"));
+        try (JavaServer server = new JavaServer(config, wrapped)) {
+            Tool run = Tool.run("hello from the native client\n", "connect", "127.0.0.1:" + server.port(),
+                    "trusted-ca=" + TestEnv.cert("ca.pem"), "certificate=" + TestEnv.cert("client.pem"),
+                    "certificate-key=" + TestEnv.cert("client.key"));
+            assertEquals(0, run.exit, run.toString());
+            assertEquals("hello from the native client\n", run.stdout, run.toString());
+            assertTrue(run.stderr.contains("version: TLSv1.3"), run.toString());
+            assertTrue(run.stderr.contains("verify: ok"), run.toString());
+            ServerResult seen = server.next();
+            assertNull(seen.failure);
+            assertEquals("TLSv1.3", seen.protocol);
+            assertTrue(seen.peer.contains("CN=tlsbridge client"), seen.peer);
+        }
+    }
+
+    @Test
+    void javaServerRejectsNativeClientWithUntrustedCertificate() throws Exception {
+        TlsConfig config = TestEnv.server().set("tls-mutual", "1").set("trusted-ca", TestEnv.cert("ca.pem"));
+        try (JavaServer server = new JavaServer(config, false)) {
+            Tool run = Tool.run("", "connect", "127.0.0.1:" + server.port(), "trusted-ca=" + TestEnv.cert("ca.pem"),
+                    "certificate=" + TestEnv.cert("other-client.pem"), "certificate-key=" + TestEnv.cert("other-client.key"));
+            TlsVerifyException e = (TlsVerifyException) server.next().failure;
+            assertEquals(TlsStatus.ERR_VERIFY, e.getStatus(), e.toString());
+            assertTrue(run.exit != 0 || run.stderr.contains("TLSB_ERR"), run.toString());
+        }
+    }
+
+    @Test
+    void nativeClientRejectsJavaServerWithUntrustedCertificate() throws Exception {
+        TlsConfig config = new TlsConfig().set("certificate", TestEnv.cert("untrusted.pem"))
+                .set("certificate-key", TestEnv.cert("untrusted.key"));
+        try (JavaServer server = new JavaServer(config, false)) {
+            Tool run = Tool.run("", "connect", "127.0.0.1:" + server.port(), "trusted-ca=" + TestEnv.cert("ca.pem"));
+            assertTrue(run.exit != 0, run.toString());
+            assertTrue(run.stderr.contains("TLSB_ERR_VERIFY"), run.toString());
+            assertTrue(server.next().failure instanceof TlsException);
+        }
+    }
+
+    /** The server prints a connection's details when its handshake is done, maybe after the client's. */
+    private static boolean waitForLine(NativeServer server, String line) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            if (server.output().contains(line)) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+}
