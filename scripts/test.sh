@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test: the C, Java and .NET suites under CTest, then the C suite again built with
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$top/scripts/setup.sh" "$top/build"
+(cd "$top/build" && ctest --output-on-failure -j2)
+
+bash "$top/scripts/setup.sh" "$top/build-asan" -DTLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+(cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j2)
