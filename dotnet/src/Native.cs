@@ -97,7 +97,10 @@ internal static unsafe class Native
     // The one import that is not the core's: socket mode hands the core a duplicate of a
     // Socket's descriptor, because the core closes what it is given while the .NET Socket
     // keeps closing its own (two owners of one descriptor could close a reused number).
-    [DllImport("libc", EntryPoint = "dup", SetLastError = true)] private static extern int dup(int fd);
+    // F_DUPFD_CLOEXEC, not dup(): a duplicate inherited by a child process would keep the
+    // connection open after both owners closed it.
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)] private static extern int fcntl(int fd, int command, int argument);
+    private const int F_DUPFD_CLOEXEC = 1030;
 
     // ---- helpers that keep raw pointers inside this file
 
@@ -160,7 +163,7 @@ internal static unsafe class Native
         try
         {
             handle.DangerousAddRef(ref added);
-            int fd = dup((int)handle.DangerousGetHandle());
+            int fd = fcntl((int)handle.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
             if (fd < 0)
                 throw new SocketException(Marshal.GetLastPInvokeError());
             return fd;

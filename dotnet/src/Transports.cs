@@ -217,14 +217,17 @@ internal sealed class SocketTransport : Transport
             PollSliced(SelectMode.SelectRead, cancel);
     }
 
-    // Sockets have no asynchronous "writable" notification; the send buffer is full only under
-    // back-pressure, so an async writer then waits on a pool thread.
+    // Sockets have no asynchronous "writable" notification, and the send buffer is full only
+    // under back-pressure: an async writer then polls with a growing delay, holding no thread.
     public override async ValueTask WaitWritableAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
     {
-        if (async)
-            await Task.Run(() => PollSliced(SelectMode.SelectWrite, cancel), cancel).ConfigureAwait(false);
-        else
+        if (!async)
+        {
             PollSliced(SelectMode.SelectWrite, cancel);
+            return;
+        }
+        for (int delay = 1; !_socket.Poll(TimeSpan.Zero, SelectMode.SelectWrite); delay = Math.Min(delay * 2, 50))
+            await Task.Delay(delay, cancel).ConfigureAwait(false);
     }
 
     // Short slices let a Dispose on another thread end the wait even if nothing wakes poll().

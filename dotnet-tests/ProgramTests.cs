@@ -1,0 +1,76 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace TlsBridge.Tests;
+
+/// <summary>The demo client (run as `tlsbridge demo` runs it) and the library loader, each in a
+/// process of its own.</summary>
+public class ProgramTests
+{
+    private static async Task<(int Exit, string Output, string Errors)> RunDemoAsync(string? libraryPath, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(TestEnv.Demo);
+        foreach (string arg in args)
+            start.ArgumentList.Add(Peers.Expand(arg));
+        if (libraryPath != null)
+            start.Environment[TlsBridgeLibrary.EnvironmentVariable] = libraryPath;
+        else if (TlsBridgeLibrary.LoadedFrom is { } loaded)
+            start.Environment[TlsBridgeLibrary.EnvironmentVariable] = loaded;
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Peers.Patience);
+        return (process.ExitCode, await output, await errors);
+    }
+
+    [Fact]
+    public async Task DemoClientPrintsTheContractLines()
+    {
+        _ = TlsBridgeLibrary.Version; // loads the library, so that LoadedFrom names it for the child
+        using var server = new ToolServer("certificate=server.pem", "certificate-key=server.key");
+        (int exit, string output, string errors) = await RunDemoAsync(null, "localhost", server.Port.ToString(),
+            "trusted-ca=ca.pem", "cipher-list=TLS_AES_256_GCM_SHA384");
+        Assert.True(exit == 0, errors);
+        Assert.Equal(
+            "version: TLSv1.3\n" +
+            "cipher: TLS_AES_256_GCM_SHA384 (IANA TLS_AES_256_GCM_SHA384)\n" +
+            "peer: CN=localhost,O=tlsbridge tests\n" +
+            "issuer: CN=tlsbridge Test CA,O=tlsbridge tests\n" +
+            "verify: ok\n" +
+            "echo: ok\n", output);
+    }
+
+    [Fact]
+    public async Task DemoClientReportsAVerificationFailure()
+    {
+        _ = TlsBridgeLibrary.Version;
+        using var server = new ToolServer("certificate=untrusted.pem", "certificate-key=untrusted.key");
+        (int exit, string output, string errors) = await RunDemoAsync(null, "localhost", server.Port.ToString(), "trusted-ca=ca.pem");
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith("TLSB_ERR_VERIFY: ", errors);
+    }
+
+    [Fact]
+    public async Task LoadFailureNamesThePathsTried()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "no-such-dir", "libtlsbridge.so.1");
+        (int exit, _, string errors) = await RunDemoAsync(missing, "localhost", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains($"tried: {missing}", errors);
+        Assert.Contains(TlsBridgeLibrary.EnvironmentVariable, errors);
+    }
+
+    [Fact]
+    public void LibraryReportsItsVersions()
+    {
+        Assert.Equal("1.0.0", TlsBridgeLibrary.Version);
+        Assert.StartsWith("OpenSSL 3.", TlsBridgeLibrary.OpenSslVersion);
+        Assert.NotNull(TlsBridgeLibrary.LoadedFrom);
+        Assert.Throws<InvalidOperationException>(() => TlsBridgeLibrary.LibraryPath = "/elsewhere");
+    }
+}
