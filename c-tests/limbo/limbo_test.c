@@ -74,9 +74,9 @@ static int64_t parse_time(const char *s)
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     int64_t t = (int64_t)timegm(&tm);
-    const char *zone = s + 19;
+    const char *zone = strpbrk(s + 19, "+-Z");
     int zh, zm;
-    if (sscanf(zone, "%*[+-]%d:%d", &zh, &zm) == 2)
+    if (zone && sscanf(zone, "%*[+-]%d:%d", &zh, &zm) == 2)
         t -= (zone[0] == '-' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
     return t;
 }

@@ -99,8 +99,7 @@ void tlsb_name_text(const X509_NAME *name, char *out, size_t size);
 typedef struct tlsb_verify_state tlsb_verify_state;
 /* Sets the trust store, CRLs, verify mode and callback on ctx; *anchors gets the trusted-ca
  * certificates that were listed explicitly (NULL for the system store). */
-int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, const tlsb_options *options,
-                              STACK_OF(X509) **anchors);
+int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *options, STACK_OF(X509) **anchors);
 /* Per-connection verification state, attached to ssl. */
 tlsb_verify_state *tlsb_verify_attach(SSL *ssl, const struct tlsb_context *context,
                                       const char *target_name);
@@ -110,6 +109,12 @@ void tlsb_verify_state_free(tlsb_verify_state *state);
 int32_t tlsb_verify_failure(const tlsb_verify_state *state);
 /* "ok", "none", or the reason verification failed. */
 const char *tlsb_verify_summary(const tlsb_verify_state *state, SSL *ssl);
+
+/* ---- names.c ---- */
+/* 1 if name (a DNS name) matches cert by RFC 6125; wildcards 0 refuses every wildcard. */
+int tlsb_name_match(X509 *cert, const char *name, int wildcards);
+/* 1 if domain (lower case) is a public suffix (ICANN section of the public suffix list). */
+int tlsb_public_suffix(const char *domain);
 
 /* ---- context.c ---- */
 struct tlsb_context {
