@@ -59,6 +59,15 @@ const char *cert(const char *file)
     return p;
 }
 
+const char *opt(const char *name, const char *file)
+{
+    static char buf[32][4200];
+    static int next;
+    char *p = buf[next++ % 32];
+    snprintf(p, sizeof buf[0], "%s=%s", name, cert(file));
+    return p;
+}
+
 static int32_t build(int role, va_list ap, tlsb_context **out)
 {
     tlsb_config *cfg;

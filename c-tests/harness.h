@@ -52,6 +52,10 @@ int harness_main(const struct test *tests, int argc, char **argv);
 const char *cert(const char *file);
 /* A context from "name=value" strings, NULL-terminated; NULL (with a failed check) on error. */
 tlsb_context *context_of(int role, ...) __attribute__((sentinel));
+#define SERVER(...) context_of(TLSB_ROLE_SERVER, __VA_ARGS__, NULL)
+#define CLIENT(...) context_of(TLSB_ROLE_CLIENT, __VA_ARGS__, NULL)
+/* "name=<path of file in the test PKI>"; valid until 32 more calls. */
+const char *opt(const char *name, const char *file);
 /* Status of building a context from "name=value" strings; the context is freed. */
 int32_t context_status(int role, ...) __attribute__((sentinel));
 

@@ -6,17 +6,6 @@
 
 #include "harness.h"
 
-#define SERVER(...) context_of(TLSB_ROLE_SERVER, __VA_ARGS__, NULL)
-#define CLIENT(...) context_of(TLSB_ROLE_CLIENT, __VA_ARGS__, NULL)
-
-static char opt_buf[32][4200];
-static int opt_next;
-static const char *opt(const char *name, const char *file)
-{
-    char *p = opt_buf[opt_next++ % 32];
-    snprintf(p, sizeof opt_buf[0], "%s=%s", name, cert(file));
-    return p;
-}
 
 /* ---- openssl s_server: -rev answers each line reversed ---- */
 
