@@ -12,6 +12,8 @@ static void usage(FILE *f)
             "  tlsbridge options [--server] [NAME=VALUE ...]   print the effective settings\n"
             "  tlsbridge connect HOST:PORT [NAME=VALUE ...]    TLS client: stdin to peer, peer to stdout\n"
             "  tlsbridge serve [HOST:]PORT [NAME=VALUE ...]    TLS echo server (PORT 0: any free port)\n"
+            "  tlsbridge verify [--server] [--name NAME] [--at TIME] CHAIN.pem... [NAME=VALUE ...]\n"
+            "                                         check a chain offline as a handshake would\n"
             "  tlsbridge version                      library and OpenSSL versions\n"
             "Options are those of docs/options.md, e.g. sec-protocol=TLSv12 trusted-ca=ca.pem\n");
 }
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
         return cmd_connect(argc, argv);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc, argv);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc, argv);
     if (strcmp(cmd, "version") == 0) {
         printf("tlsbridge %s, %s, compatibility mode %s\n", tlsb_version(), tlsb_openssl_version(),
                tlsb_compat_mode() ? "on" : "off");

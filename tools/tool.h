@@ -23,6 +23,7 @@ int cmd_options(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* democerts.c: a throwaway EC P-256 CA, server (localhost) and client certificate in dir. */
 int demo_make_certs(const char *dir);

@@ -11,6 +11,19 @@
 #   other-client.pem/.key client cert issued by other-ca
 #   mismatch.key         a key that matches none of the certificates
 #   garbage.pem          a file that is not PEM
+# Verification policy (docs/verification.md):
+#   inter-ca.pem/.key    intermediate CA under ca ("tlsbridge Test Intermediate CA")
+#   inter-server.pem/.key server cert for localhost by inter-ca; inter-chain.pem = it + inter-ca.pem
+#   revoked.pem/.key     server cert for localhost by ca, revoked in crl-ca.pem
+#   crl-ca.pem           ca's CRL (valid now) revoking revoked.pem and inter-ca.pem
+#   crl-inter.pem        inter-ca's CRL (valid now), revoking nothing
+#   crl-ca-expired.pem   ca's CRL, nextUpdate 2021-01-01 (expired), revoking nothing
+#   crl-ca-future.pem    ca's CRL, lastUpdate 2099-01-01 (not yet valid), revoking nothing
+#   crl-other.pem        other-ca's CRL (an issuer trusted-ca=ca.pem does not know)
+#   badku.pem/.key       server cert for localhost by ca, Key Usage dataEncipherment only
+#   wild.pem/.key        server cert by ca, SAN DNS:*.tlsbridge.test
+#   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
+#   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
 # Usage: make-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR}
@@ -82,4 +95,46 @@ key untrusted.key;    leaf untrusted untrusted.key localhost other-ca "$server_e
 key other-client.key; leaf other-client other-client.key "tlsbridge other client" other-ca "$client_ext" -days 365
 key mismatch.key
 echo "this is not a PEM file" > garbage.pem
+rm -f ./*.srl
+
+# ---- verification policy ----
+ext_ca='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid'
+key inter-ca.key; leaf inter-ca inter-ca.key "tlsbridge Test Intermediate CA" ca "$ext_ca" -days 365
+key inter-server.key; leaf inter-server inter-server.key localhost inter-ca "$server_ext" -days 365
+cat inter-server.pem inter-ca.pem > inter-chain.pem
+key revoked.key; leaf revoked revoked.key localhost ca "$server_ext" -days 365
+key badku.key; leaf badku badku.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,dataEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
+wild() { # NAME SAN
+  key "$1.key"; leaf "$1" "$1.key" "tlsbridge wildcard" ca \
+    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=$2\nauthorityKeyIdentifier=keyid" -days 365
+}
+wild wild 'DNS:*.tlsbridge.test'
+wild wild-suffix 'DNS:*.co.uk'
+wild wild-partial 'DNS:w*.tlsbridge.test'
+
+# crl OUT CA [openssl ca options...] — revokes the certificates named by REVOKE (space-separated).
+crl() {
+  local out=$1 ca=$2; shift 2
+  rm -rf crl-db && mkdir crl-db && : > crl-db/index.txt && echo 01 > crl-db/crlnumber
+  cat > crl-db/ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+database = $PWD/crl-db/index.txt
+crlnumber = $PWD/crl-db/crlnumber
+default_md = sha256
+default_crl_days = 30
+CNF
+  for c in ${REVOKE:-}; do
+    openssl ca -config crl-db/ca.cnf -cert "$ca.pem" -keyfile "$ca.key" -revoke "$c" 2>/dev/null
+  done
+  openssl ca -config crl-db/ca.cnf -cert "$ca.pem" -keyfile "$ca.key" -gencrl "$@" -out "$out" 2>/dev/null
+  rm -rf crl-db
+}
+REVOKE="revoked.pem inter-ca.pem" crl crl-ca.pem ca
+crl crl-inter.pem inter-ca
+crl crl-ca-expired.pem ca -crl_lastupdate 20200101000000Z -crl_nextupdate 20210101000000Z
+crl crl-ca-future.pem ca -crl_lastupdate 20990101000000Z -crl_nextupdate 20991231000000Z
+crl crl-other.pem other-ca
 rm -f ./*.srl

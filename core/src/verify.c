@@ -97,8 +97,8 @@ static void time_text(const ASN1_TIME *t, char *out, size_t size)
     BIO_free(b);
 }
 
-/* The revocation errors say which CRL and which issuer, so that tls-crl can be fixed. */
-static void crl_detail(X509_STORE_CTX *sctx, int err, X509 *cert, char *out, size_t size)
+/* Revocation and purpose errors say which CRL, issuer or usage, so that the cause can be fixed. */
+static void error_detail(X509_STORE_CTX *sctx, int err, X509 *cert, int role, char *out, size_t size)
 {
     X509_CRL *crl = X509_STORE_CTX_get0_current_crl(sctx);
     char issuer[256] = "", from[64], until[64];
@@ -133,6 +133,16 @@ static void crl_detail(X509_STORE_CTX *sctx, int err, X509 *cert, char *out, siz
     case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
         snprintf(out, size, "the CRL of '%s' has a bad signature", issuer);
         break;
+    case X509_V_ERR_INVALID_PURPOSE:
+        if (X509_STORE_CTX_get_error_depth(sctx) == 0 && cert) {
+            int server = role == TLSB_ROLE_CLIENT; /* a client checks a server's certificate */
+            snprintf(out, size, "%s", !(X509_get_extended_key_usage(cert) & (server ? XKU_SSL_SERVER : XKU_SSL_CLIENT))
+                     ? (server ? "its Extended Key Usage does not include serverAuth"
+                               : "its Extended Key Usage does not include clientAuth")
+                     : "its Key Usage does not allow TLS authentication (digitalSignature or keyEncipherment)");
+            break;
+        }
+        /* fall through */
     default:
         out[0] = '\0';
     }
@@ -184,7 +194,7 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
         if (st->pending)
             snprintf(st->detail, sizeof st->detail, "%s", st->pending);
         else
-            crl_detail(sctx, err, cert, st->detail, sizeof st->detail);
+            error_detail(sctx, err, cert, st->context->role, st->detail, sizeof st->detail);
     }
     return 0;
 }
@@ -235,19 +245,20 @@ static int serial_ok(X509 *x)
 }
 
 /* A DNS name or pattern as RFC 1034 + RFC 6125 allow it: non-empty labels of letters, digits,
- * '-' and '_' (still common in private names), optionally "*." first. */
+ * '-' and '_' (still common in private names); '*' only in the left-most label (names.c decides
+ * which wildcards match). */
 static int dns_syntax_ok(const char *name, int len)
 {
-    if (len >= 2 && name[0] == '*' && name[1] == '.')
-        name += 2, len -= 2;
-    int label = 0;
+    int label = 0, first = 1;
     for (int i = 0; i < len; i++) {
         char c = name[i];
         if (c == '.') {
             if (!label)
                 return 0;
             label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+            first = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                   (c == '*' && first)) {
             label++;
         } else {
             return 0;
