@@ -101,6 +101,19 @@ class JsseInteropTest {
         }
     }
 
+    /** JSSE 17 disables TLS 1.1 (jdk.tls.disabledAlgorithms): a tls-version=TLSv1.1 client finds no common version. */
+    @Test
+    void tlsVersion11IsRefusedByJsse() throws Exception {
+        try (JsseServer server = JsseServer.start();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient().set("tls-version", "TLSv1.1"));
+             TlsSocket socket = Clients.connect(context, server.port(), false)) {
+            TlsException e = assertThrows(TlsException.class, socket::startHandshake);
+            assertEquals(TlsStatus.ERR_PROTOCOL_VERSION, e.getStatus(), e.toString());
+            assertTrue(e.getMessage().contains("TLSv1.1"), e.getMessage());
+            assertNotNull(server.next().failure);
+        }
+    }
+
     @ParameterizedTest(name = "wrapped={0}")
     @ValueSource(booleans = {false, true})
     void mutualTlsWithJsseServer(boolean wrapped) throws Exception {

@@ -120,21 +120,25 @@ final class NativeResource implements Runnable {
     }
 
     /**
-     * Closes once (later calls return at once): runs farewell (if any) and swallows its failure,
-     * since a close cannot be refused; interrupts calls in flight; frees when none is left.
+     * Closes once (later calls return at once): runs farewell (if any) when no other call is in
+     * flight, and swallows its failure, since a close cannot be refused; interrupts calls in
+     * flight; frees when none is left. With a call in flight the close is abortive, so that the
+     * call ends with TLSB_ERR_HANDLE_CLOSED instead of racing the peer's answer to a farewell.
      */
     void close(Farewell farewell) {
         long h;
+        boolean idle;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            idle = inFlight == 0;
             inFlight++;
             h = handle;
         }
         try {
-            if (farewell != null) {
+            if (farewell != null && idle) {
                 farewell.run(h);
             }
         } catch (java.io.IOException ignored) {

@@ -32,11 +32,16 @@ public final class TlsSocket implements Closeable {
     private final OutputStream netOut;
     private final byte[] received;
     private final byte[] toSend;
-    private final ReentrantLock receiveLock = new ReentrantLock();
-    private final ReentrantLock sendLock = new ReentrantLock();
-    /** Socket reads fed to the core so far: a thread that waited for receiveLock skips its own read if it changed. */
+    /** Guards socketReader and feeds (buffer mode). */
+    private final Object receiveLock = new Object();
+    /** Whether a thread is reading the socket for the core. */
+    private boolean socketReader;
+    /** Socket reads fed to the core so far (written under receiveLock). */
     private volatile long feeds;
+    private final ReentrantLock sendLock = new ReentrantLock();
 
+    private final ReentrantLock handshakeLock = new ReentrantLock();
+    private volatile boolean handshaken;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final InputStream input = new Input();
@@ -68,7 +73,21 @@ public final class TlsSocket implements Closeable {
 
     /** Runs the handshake now if it has not run yet; a failure throws, and the socket should be closed. */
     public void startHandshake() throws IOException {
-        run(OP_HANDSHAKE, null, 0, 0);
+        if (handshaken) {
+            checkOpen();
+            return;
+        }
+        // One thread drives the handshake while a reader and a writer that both started early wait:
+        // two threads in the core's handshake would each wait for the same bytes from the peer.
+        handshakeLock.lock();
+        try {
+            if (!handshaken) {
+                run(OP_HANDSHAKE, null, 0, 0);
+                handshaken = true;
+            }
+        } finally {
+            handshakeLock.unlock();
+        }
     }
 
     /** Plaintext from the peer; -1 after the peer's close_notify. */
@@ -243,13 +262,28 @@ public final class TlsSocket implements Closeable {
         }
     }
 
-    /** Buffer mode: one socket read fed to the core, unless another thread fed it since seenFeeds. */
+    /**
+     * Buffer mode: one socket read fed to the core, unless the core was fed since seenFeeds (the
+     * caller then retries first). Only one thread reads the socket; the others wait for its feed
+     * instead of queueing behind it, since the bytes it feeds may be all they need: a writer
+     * waiting for the handshake must not wait for the reader's application data.
+     */
     private void receive(long seenFeeds) throws IOException {
-        receiveLock.lock();
-        try {
+        synchronized (receiveLock) {
+            while (socketReader && feeds == seenFeeds) {
+                try {
+                    receiveLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while waiting for the peer");
+                }
+            }
             if (feeds != seenFeeds) {
                 return;
             }
+            socketReader = true;
+        }
+        try {
             int n;
             try {
                 n = netIn.read(received);
@@ -266,9 +300,14 @@ public final class TlsSocket implements Closeable {
             } finally {
                 resource.release();
             }
-            feeds = seenFeeds + 1;
+            synchronized (receiveLock) {
+                feeds++;
+            }
         } finally {
-            receiveLock.unlock();
+            synchronized (receiveLock) {
+                socketReader = false;
+                receiveLock.notifyAll();
+            }
         }
     }
 
@@ -320,6 +359,7 @@ public final class TlsSocket implements Closeable {
             if (len == 0) {
                 return 0;
             }
+            startHandshake();
             readLock.lock();
             try {
                 int rc = run(OP_READ, b, off, len);
@@ -344,6 +384,7 @@ public final class TlsSocket implements Closeable {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             Objects.checkFromIndexSize(off, len, b.length);
+            startHandshake();
             writeLock.lock();
             try {
                 while (len > 0) {
