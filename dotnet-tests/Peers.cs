@@ -112,6 +112,16 @@ internal static class Peers
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
     };
 
+    /// <summary>Asserts that <paramref name="task"/> fails by itself: running out of patience
+    /// does not count as the failure a test expects.</summary>
+    public static async Task<Exception> AssertFailsAsync(Func<Task> task)
+    {
+        Exception? e = await Xunit.Record.ExceptionAsync(() => task().WaitAsync(Patience));
+        Xunit.Assert.NotNull(e);
+        Xunit.Assert.IsNotType<TimeoutException>(e);
+        return e;
+    }
+
     // ---- echo
 
     /// <summary>Echoes until end of stream, then closes in order.</summary>
