@@ -1,0 +1,524 @@
+package org.tlsbridge.bench;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.tlsbridge.TlsConfig;
+import org.tlsbridge.TlsContext;
+import org.tlsbridge.TlsServerSocket;
+import org.tlsbridge.TlsSocket;
+
+/**
+ * The Java face against its anchor: the workloads of ../shared/BENCH.md through tlsbridge (JNI) and
+ * through SunJSSE on the same JDK, interleaved (tlsbridge, JSSE, tlsbridge, JSSE, ...) for several
+ * rounds after one untimed warm-up round. Prints, per workload,
+ * {@code RESULT java <workload> <unit> <tlsbridge median> <anchor median>}, the same lines as
+ * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N]}; --quick runs small sizes, one
+ * round, and fails when a workload gave no sane number (the CTest smoke test).
+ *
+ * Both stacks sit behind {@link Impl}, so each workload is written once.
+ */
+public final class Bench {
+    private static final String SUITE = "TLS_AES_128_GCM_SHA256";
+    private static final String HOST = "localhost";
+    private static final int WRITE_SIZE = 16384;
+    private static final int MSG_SIZE = 64;
+    private static final int SERVER_THREADS = 2;
+
+    /** One connection, blocking streams; read returns -1 after the peer's close_notify. */
+    interface Conn extends AutoCloseable {
+        void handshake() throws IOException;
+
+        InputStream in() throws IOException;
+
+        OutputStream out() throws IOException;
+
+        /** Sends close_notify. */
+        void shutdownOutput() throws IOException;
+
+        /** Whether the handshake resumed a session; null when the stack does not say. */
+        Boolean reused() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** A TLS stack: a listening server and a client that dials it, with contexts made once. */
+    interface Impl extends AutoCloseable {
+        String name();
+
+        int port();
+
+        Conn accept() throws IOException;
+
+        /** resume: offer the session kept from an earlier connection of this Impl (null when none). */
+        Conn dial(boolean resume) throws IOException;
+
+        /** Keeps conn's session for later dial(true) calls; returns false when the stack cannot. */
+        boolean keepSession(Conn conn) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    // ---- tlsbridge
+
+    static final class Tlsbridge implements Impl {
+        private final TlsContext client;
+        private final TlsContext server;
+        private final TlsServerSocket listener;
+
+        Tlsbridge(Path certs) throws IOException {
+            client = TlsContext.client(new TlsConfig().set("cipher-list", SUITE)
+                    .set("trusted-ca", certs.resolve("ca.pem").toString()));
+            server = TlsContext.server(new TlsConfig().set("cipher-list", SUITE)
+                    .set("certificate", certs.resolve("server-ec.pem").toString())
+                    .set("certificate-key", certs.resolve("server-ec.key").toString()));
+            listener = server.listen("127.0.0.1", 0, 4096);
+        }
+
+        public String name() {
+            return "tlsbridge";
+        }
+
+        public int port() {
+            try {
+                return listener.getLocalPort();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        public Conn accept() throws IOException {
+            return wrap(listener.accept());
+        }
+
+        public Conn dial(boolean resume) throws IOException {
+            return wrap(client.connect(HOST, port(), 0));
+        }
+
+        /** The Java face has no session export/import yet (docs/performance.md). */
+        public boolean keepSession(Conn conn) {
+            return false;
+        }
+
+        private static Conn wrap(TlsSocket s) {
+            return new Conn() {
+                public void handshake() throws IOException {
+                    s.startHandshake();
+                }
+
+                public InputStream in() throws IOException {
+                    return s.getInputStream();
+                }
+
+                public OutputStream out() throws IOException {
+                    return s.getOutputStream();
+                }
+
+                public void shutdownOutput() throws IOException {
+                    s.shutdownOutput();
+                }
+
+                public Boolean reused() throws IOException {
+                    return s.isSessionReused();
+                }
+
+                public void close() {
+                    s.close();
+                }
+            };
+        }
+
+        public void close() {
+            listener.close();
+            client.close();
+            server.close();
+        }
+    }
+
+    // ---- SunJSSE
+
+    static final class Jsse implements Impl {
+        private final SSLContext server;
+        /** Its client session cache keeps tickets, so dial(true) resumes as JSSE users get it. */
+        private final SSLContext resuming;
+        /** Its client session cache is emptied after every connection: full handshakes only. */
+        private final SSLContext fresh;
+        private final SSLServerSocket listener;
+
+        Jsse(Path certs) throws Exception {
+            char[] password = "bench".toCharArray();
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("server", privateKey(certs.resolve("server-ec.key")), password,
+                    new Certificate[] {certificate(certs.resolve("server-ec.pem"))});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, password);
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", certificate(certs.resolve("ca.pem")));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            server = SSLContext.getInstance("TLSv1.3");
+            server.init(kmf.getKeyManagers(), null, null);
+            resuming = SSLContext.getInstance("TLSv1.3");
+            resuming.init(null, tmf.getTrustManagers(), null);
+            fresh = SSLContext.getInstance("TLSv1.3");
+            fresh.init(null, tmf.getTrustManagers(), null);
+            listener = (SSLServerSocket) server.getServerSocketFactory().createServerSocket(0, 4096,
+                    InetAddress.getLoopbackAddress());
+            listener.setEnabledProtocols(new String[] {"TLSv1.3"});
+            listener.setEnabledCipherSuites(new String[] {SUITE});
+        }
+
+        public String name() {
+            return "jsse";
+        }
+
+        public int port() {
+            return listener.getLocalPort();
+        }
+
+        public Conn accept() throws IOException {
+            SSLSocket s = (SSLSocket) listener.accept();
+            s.setTcpNoDelay(true);
+            return wrap(s, null);
+        }
+
+        public Conn dial(boolean resume) throws IOException {
+            SSLContext context = resume ? resuming : fresh;
+            SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(HOST, port());
+            s.setTcpNoDelay(true);
+            SSLParameters p = s.getSSLParameters();
+            p.setProtocols(new String[] {"TLSv1.3"});
+            p.setCipherSuites(new String[] {SUITE});
+            p.setEndpointIdentificationAlgorithm("HTTPS"); // checks the name localhost
+            s.setSSLParameters(p);
+            return wrap(s, resume ? null : context.getClientSessionContext());
+        }
+
+        /** JSSE keeps sessions by itself, per host and port, in the client context. */
+        public boolean keepSession(Conn conn) {
+            return true;
+        }
+
+        private static Conn wrap(SSLSocket s, SSLSessionContext forget) {
+            return new Conn() {
+                public void handshake() throws IOException {
+                    s.startHandshake();
+                }
+
+                public InputStream in() throws IOException {
+                    return s.getInputStream();
+                }
+
+                public OutputStream out() throws IOException {
+                    return s.getOutputStream();
+                }
+
+                public void shutdownOutput() throws IOException {
+                    s.shutdownOutput();
+                }
+
+                public Boolean reused() {
+                    return null;
+                }
+
+                public void close() throws IOException {
+                    s.close();
+                    if (forget != null) {
+                        for (byte[] id : Collections.list(forget.getIds())) {
+                            javax.net.ssl.SSLSession session = forget.getSession(id);
+                            if (session != null) {
+                                session.invalidate();
+                            }
+                        }
+                    }
+                }
+            };
+        }
+
+        public void close() throws IOException {
+            listener.close();
+        }
+
+        private static Certificate certificate(Path path) throws Exception {
+            return CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(path)));
+        }
+
+        /** The PKCS#8 EC key openssl genpkey writes. */
+        private static java.security.PrivateKey privateKey(Path path) throws Exception {
+            String pem = new String(Files.readAllBytes(path), StandardCharsets.US_ASCII);
+            String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+        }
+    }
+
+    // ---- the server: SERVER_THREADS threads accept and serve a known number of connections
+
+    /** Echoes (hs, resume, scale, pp) or, with bulkBytes > 0, answers one byte after that many. */
+    static final class Server {
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+
+        Server(Impl impl, int connections, long bulkBytes) {
+            AtomicInteger remaining = new AtomicInteger(connections);
+            for (int i = 0; i < SERVER_THREADS; i++) {
+                Thread t = new Thread(() -> {
+                    byte[] buf = new byte[WRITE_SIZE];
+                    while (remaining.getAndDecrement() > 0) {
+                        try (Conn c = impl.accept()) {
+                            c.handshake();
+                            InputStream in = c.in();
+                            OutputStream out = c.out();
+                            long total = 0;
+                            for (int n; (n = in.read(buf)) > 0; ) {
+                                total += n;
+                                if (bulkBytes == 0) {
+                                    out.write(buf, 0, n);
+                                } else if (total == bulkBytes) {
+                                    out.write('!');
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                        }
+                    }
+                }, "bench-server-" + i);
+                t.start();
+                threads.add(t);
+            }
+        }
+
+        void join() throws Exception {
+            for (Thread t : threads) {
+                t.join();
+            }
+            if (!failures.isEmpty()) {
+                throw new IllegalStateException("server failed", failures.get(0));
+            }
+        }
+    }
+
+    // ---- workloads
+
+    static long bulkMiB;
+    static int hsCount;
+    static int resumeCount;
+    static int ppCount;
+
+    interface Workload {
+        /** The measured rate, or NaN when this stack cannot run the workload. */
+        double run(Impl impl) throws Exception;
+    }
+
+    /** A client connection, handshake done. */
+    static Conn connect(Impl impl, boolean resume) throws IOException {
+        Conn c = impl.dial(resume);
+        c.handshake();
+        return c;
+    }
+
+    /** close_notify both ways, reading what comes before the server's (tickets). */
+    static void finish(Conn c) throws IOException {
+        c.shutdownOutput();
+        InputStream in = c.in();
+        byte[] buf = new byte[256];
+        while (in.read(buf) >= 0) {
+            // drain to the close
+        }
+    }
+
+    static double bulk(Impl impl) throws Exception {
+        long bytes = bulkMiB << 20;
+        Server server = new Server(impl, 1, bytes);
+        byte[] data = new byte[WRITE_SIZE];
+        double seconds;
+        try (Conn c = connect(impl, false)) {
+            OutputStream out = c.out();
+            long t0 = System.nanoTime();
+            for (long sent = 0; sent < bytes; sent += WRITE_SIZE) {
+                out.write(data);
+            }
+            if (c.in().read() != '!') {
+                throw new IllegalStateException("bulk: no answer");
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            finish(c);
+        }
+        server.join();
+        return bulkMiB / seconds;
+    }
+
+    /** count handshakes on each of threads client threads; handshakes/s. */
+    static double handshakes(Impl impl, int threads, int count, boolean resume) throws Exception {
+        Server server = new Server(impl, threads * count, 0);
+        List<Thread> clients = new ArrayList<>();
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        long t0 = System.nanoTime();
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    for (int k = 0; k < count; k++) {
+                        try (Conn c = connect(impl, resume)) {
+                            Boolean reused = c.reused();
+                            if (reused != null && reused != resume) {
+                                throw new IllegalStateException(resume ? "a session was not resumed" : "a session was resumed");
+                            }
+                            finish(c);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            t.start();
+            clients.add(t);
+        }
+        for (Thread t : clients) {
+            t.join();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        server.join();
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("handshakes failed", failures.get(0));
+        }
+        return threads * count / seconds;
+    }
+
+    static double resume(Impl impl) throws Exception {
+        Server server = new Server(impl, 1, 0);
+        boolean kept;
+        try (Conn c = connect(impl, true)) {
+            finish(c);
+            kept = impl.keepSession(c);
+        }
+        server.join();
+        return kept ? handshakes(impl, 1, resumeCount, true) : Double.NaN;
+    }
+
+    static double pingPong(Impl impl) throws Exception {
+        Server server = new Server(impl, 1, 0);
+        byte[] msg = new byte[MSG_SIZE];
+        byte[] back = new byte[MSG_SIZE];
+        double seconds;
+        try (Conn c = connect(impl, false)) {
+            OutputStream out = c.out();
+            InputStream in = c.in();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < ppCount; i++) {
+                out.write(msg);
+                for (int got = 0, n; got < MSG_SIZE; got += n) {
+                    if ((n = in.read(back, got, MSG_SIZE - got)) <= 0) {
+                        throw new IllegalStateException("pp: the echo ended");
+                    }
+                }
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            finish(c);
+        }
+        server.join();
+        return ppCount / seconds;
+    }
+
+    private static final String[] NAMES = {"bulk", "hs", "resume", "pp", "scale"};
+    private static final String[] UNITS = {"MiB/s", "handshakes/s", "handshakes/s", "round-trips/s", "handshakes/s"};
+    private static final Workload[] WORKLOADS = {
+        Bench::bulk,
+        impl -> handshakes(impl, 1, hsCount, false),
+        Bench::resume,
+        Bench::pingPong,
+        impl -> handshakes(impl, SERVER_THREADS, hsCount, false),
+    };
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: Bench CERT_DIR [--quick] [--rounds N]");
+            System.exit(2);
+        }
+        Path certs = Path.of(args[0]);
+        boolean quick = false;
+        int rounds = 5;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--quick")) {
+                quick = true;
+            } else if (args[i].equals("--rounds") && i + 1 < args.length) {
+                rounds = Integer.parseInt(args[++i]);
+            } else {
+                throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (quick) {
+            rounds = 1;
+        }
+        bulkMiB = quick ? 8 : 512;
+        hsCount = quick ? 30 : 1000;
+        resumeCount = quick ? 30 : 2000;
+        ppCount = quick ? 1000 : 50000;
+
+        boolean bad = false;
+        try (Impl tlsbridge = new Tlsbridge(certs); Impl jsse = new Jsse(certs)) {
+            Impl[] impls = {tlsbridge, jsse};
+            for (int w = 0; w < WORKLOADS.length; w++) {
+                // Warm-up: the same workload, untimed, so that both JITs have compiled their paths.
+                for (Impl impl : impls) {
+                    WORKLOADS[w].run(impl);
+                }
+                double[][] results = new double[2][rounds];
+                for (int r = 0; r < rounds; r++) {
+                    for (int k = 0; k < 2; k++) {
+                        results[k][r] = WORKLOADS[w].run(impls[k]);
+                    }
+                }
+                double a = median(results[0]);
+                double b = median(results[1]);
+                // NaN is allowed only where a stack lacks the feature (tlsbridge resume, see keepSession).
+                for (double m : new double[] {a, b}) {
+                    if (!Double.isNaN(m) && !(m > 0 && Double.isFinite(m))) {
+                        System.err.printf("Bench: %s gave %s%n", NAMES[w], m);
+                        bad = true;
+                    }
+                }
+                if (Double.isNaN(b)) {
+                    System.err.printf("Bench: %s gave no anchor figure%n", NAMES[w]);
+                    bad = true;
+                }
+                System.out.printf("RESULT java %s %s %.2f %.2f%n", NAMES[w], UNITS[w], a, b);
+                System.out.flush();
+            }
+        }
+        System.exit(bad ? 1 : 0);
+    }
+}
