@@ -284,7 +284,11 @@ int cmd_demo(int argc, char **argv)
     printf("\nthe server verified these client certificates:\n");
     for (int i = 0; i < srv.count; i++)
         printf("  %s\n", srv.seen[i]);
-    rc = faces[0].ok && faces[1].ok && faces[2].ok ? 0 : EXIT_FAILED;
+    /* A face that is not built is reported, not failed; a face that ran must have succeeded. */
+    rc = 0;
+    for (int i = 0; i < 3; i++)
+        if (faces[i].ran && !faces[i].ok)
+            rc = EXIT_FAILED;
 out:
     remove_dir(dir);
     return rc;
