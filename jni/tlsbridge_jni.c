@@ -320,6 +320,42 @@ static jbyteArray JNICALL n_info(JNIEnv *env, jclass cls, jlong h, jint key)
     return utf8_bytes(env, value);
 }
 
+/* A session holds tickets and the peer's chain, of a size the ABI reports only as "too small":
+ * start at one I/O buffer and double. */
+static jbyteArray JNICALL n_session_export(JNIEnv *env, jclass cls, jlong h)
+{
+    for (int32_t capacity = IO_BUFFER; capacity <= 64 * IO_BUFFER; capacity *= 2) {
+        uint8_t *buffer = malloc((size_t)capacity);
+        if (!buffer)
+            break;
+        int32_t rc = tlsb_conn_session_export(CONN(h), buffer, capacity);
+        jbyteArray session = NULL;
+        if (rc >= 0 && (session = (*env)->NewByteArray(env, rc)) != NULL)
+            (*env)->SetByteArrayRegion(env, session, 0, rc, (const jbyte *)buffer);
+        else if (rc < 0 && rc != TLSB_ERR_BUFFER_TOO_SMALL)
+            throw_status(env, rc);
+        free(buffer);
+        if (rc != TLSB_ERR_BUFFER_TOO_SMALL)
+            return session;
+    }
+    jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
+    if (oom)
+        (*env)->ThrowNew(env, oom, "tlsbridge: cannot hold the session");
+    return NULL;
+}
+
+static void JNICALL n_session_import(JNIEnv *env, jclass cls, jlong h, jbyteArray session)
+{
+    jsize length = (*env)->GetArrayLength(env, session);
+    jbyte *bytes = (*env)->GetByteArrayElements(env, session, NULL);
+    if (!bytes)
+        return; /* OutOfMemoryError is pending */
+    int32_t rc = tlsb_conn_session_import(CONN(h), (const uint8_t *)bytes, length);
+    (*env)->ReleaseByteArrayElements(env, session, bytes, JNI_ABORT);
+    if (rc != TLSB_OK)
+        throw_status(env, rc);
+}
+
 /* ---- listeners -------------------------------------------------------------------------- */
 
 static jlong JNICALL n_listen(JNIEnv *env, jclass cls, jbyteArray host_bytes, jint port, jint backlog)
@@ -390,6 +426,8 @@ static const JNINativeMethod natives[] = {
     NATIVE("drain", "(J[BII)I", n_drain),
     NATIVE("pending", "(J)I", n_pending),
     NATIVE("info", "(JI)[B", n_info),
+    NATIVE("sessionExport", "(J)[B", n_session_export),
+    NATIVE("sessionImport", "(J[B)V", n_session_import),
     NATIVE("listen", "([BII)J", n_listen),
     NATIVE("listenerPort", "(J)I", n_listener_port),
     NATIVE("accept", "(JJI)J", n_accept),

@@ -55,6 +55,8 @@ class LifetimeTest {
             assertClosed(socket::getTargetName);
             assertClosed(socket::isSessionReused);
             assertClosed(socket::shutdownOutput);
+            assertClosed(socket::exportSession);
+            assertClosed(() -> socket.importSession(new byte[] {1}));
             if (!wrapped) { // a wrapped socket's timeout belongs to the closed java.net.Socket
                 assertClosed(() -> socket.setSoTimeout(5));
             }

@@ -1,8 +1,10 @@
 package org.tlsbridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -87,6 +89,32 @@ class NativeToolInteropTest {
             assertTrue(run.exit != 0, run.toString());
             assertTrue(run.stderr.contains("TLSB_ERR_VERIFY"), run.toString());
             assertTrue(server.next().failure instanceof TlsException);
+        }
+    }
+
+    /** A session exported from one connection resumes on the next, in both modes. */
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void exportedSessionResumes(boolean wrapped) throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient())) {
+            byte[] session;
+            try (TlsSocket first = Clients.connect(context, server.port(), wrapped)) {
+                Clients.roundTrip(first, "first"); // TLS 1.3 tickets come after the handshake
+                assertFalse(first.isSessionReused());
+                session = first.exportSession();
+                TlsException late = assertThrows(TlsException.class, () -> first.importSession(session));
+                assertEquals(TlsStatus.ERR_STATE, late.getStatus(), late.toString());
+            }
+            try (TlsSocket second = Clients.connect(context, server.port(), wrapped)) {
+                second.importSession(session);
+                Clients.roundTrip(second, "second");
+                assertTrue(second.isSessionReused());
+            }
+            try (TlsSocket third = Clients.connect(context, server.port(), wrapped)) {
+                TlsException garbage = assertThrows(TlsException.class, () -> third.importSession(new byte[] {1, 2, 3}));
+                assertEquals(TlsStatus.ERR_ARGUMENT, garbage.getStatus(), garbage.toString());
+            }
         }
     }
 

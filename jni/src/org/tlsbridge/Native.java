@@ -116,6 +116,8 @@ final class Native {
     static native int drain(long conn, byte[] buffer, int offset, int capacity) throws TlsException;
     static native int pending(long conn) throws TlsException;
     static native byte[] info(long conn, int key) throws TlsException;
+    static native byte[] sessionExport(long conn) throws TlsException;
+    static native void sessionImport(long conn, byte[] session) throws TlsException;
 
     // ---- listeners
     static native long listen(byte[] host, int port, int backlog) throws TlsException;

@@ -142,6 +142,31 @@ public final class TlsSocket implements Closeable {
     }
 
     /**
+     * The session, serialised for {@link #importSession} on a later connection to the same server.
+     * TLS 1.3 servers send their tickets after the handshake: read some data first. Throws
+     * TLSB_ERR_STATE when there is no resumable session (yet).
+     */
+    public byte[] exportSession() throws IOException {
+        startHandshake();
+        long h = resource.acquire();
+        try {
+            return Native.sessionExport(h);
+        } finally {
+            resource.release();
+        }
+    }
+
+    /** Client, before the handshake: offers a session exported earlier; see {@link #isSessionReused()}. */
+    public void importSession(byte[] session) throws TlsException {
+        long h = resource.acquire();
+        try {
+            Native.sessionImport(h, session);
+        } finally {
+            resource.release();
+        }
+    }
+
+    /**
      * Limit for each wait of a read or the handshake (ms; 0 waits for ever); a timeout throws
      * TLSB_ERR_TIMEOUT. In buffer mode this is the wrapped socket's SO_TIMEOUT.
      */
