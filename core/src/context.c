@@ -77,6 +77,11 @@ static int32_t describe(struct tlsb_context *c)
         list_line(&t, "certificate", o->certificate, "none");
         list_line(&t, "trusted-ca", o->trusted_ca, "system");
         list_line(&t, "crl", o->crl, "none");
+        tlsb_text_add(&t, "target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
+        if (o->verify_depth >= 0)
+            tlsb_text_add(&t, "verify-depth: %d\n", o->verify_depth);
+        else
+            tlsb_text_add(&t, "verify-depth: default\n");
     }
     tlsb_text_add(&t, "compat-mode: %s\n", tlsb_compat() ? "on" : "off");
     for (size_t i = 0; i < o->warning_count; i++)
