@@ -214,19 +214,32 @@ static void compat_loosens_nothing_else(void)
     CHECK_CONTAINS(out, "CRL has expired");
 }
 
-/* A real handshake in a child process: `tlsbridge serve` with the revoked intermediate's chain,
- * `tlsbridge connect` with and without compatibility mode. */
+/* Starts `tlsbridge serve 0` with a certificate from the test PKI; returns its port (0 on failure). */
+static int serve_child(const char *cert_file, const char *key_file, pid_t *pid, int *in, int *from)
+{
+    char *argv[] = {getenv("TLSB_TOOL"), "serve", "0", (char *)opt("certificate", cert_file),
+                    (char *)opt("certificate-key", key_file), NULL};
+    *pid = spawn(argv, in, from);
+    char line[512] = "";
+    CHECK(read_until(*from, line, sizeof line, "\n", 10000) == 0);
+    const char *at = strstr(line, "listening on ");
+    return at ? atoi(at + 13) : 0;
+}
+
+static void stop_server(pid_t pid, int in, int from)
+{
+    stop_child(pid);
+    close(in);
+    close(from);
+}
+
+/* Real handshakes, client and server in child processes: `tlsbridge connect` with and without
+ * compatibility mode against `tlsbridge serve` presenting the revoked (listed) intermediate. */
 static void compat_handshake_revoked_listed_ca(void)
 {
-    const char *tool_path = getenv("TLSB_TOOL");
-    char *serve[] = {(char *)tool_path, "serve", "0", (char *)opt("certificate", "inter-chain.pem"),
-                     (char *)opt("certificate-key", "inter-server.key"), NULL};
+    pid_t server;
     int in, from;
-    pid_t server = spawn(serve, &in, &from);
-    char line[512] = "";
-    CHECK(read_until(from, line, sizeof line, "\n", 10000) == 0);
-    const char *at = strstr(line, "listening on ");
-    int port = at ? atoi(at + 13) : 0;
+    int port = serve_child("inter-chain.pem", "inter-server.key", &server, &in, &from);
     CHECK(port > 0);
     char target[64], out[8192];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
@@ -236,9 +249,32 @@ static void compat_handshake_revoked_listed_ca(void)
     CHECK_CONTAINS(out, "certificate revoked");
     CHECK(TOOL(ON, "connect", target, both, crls, "tls-target-name=localhost") == 0);
     CHECK_CONTAINS(out, "verify: ok");
-    stop_child(server);
-    close(in);
-    close(from);
+    /* Not listed in trusted-ca: refused in compatibility mode too. */
+    CHECK(TOOL(ON, "connect", target, opt("trusted-ca", "ca.pem"), crls, "tls-target-name=localhost") == 1);
+    CHECK_CONTAINS(out, "certificate revoked");
+    stop_server(server, in, from);
+}
+
+/* The same for a server certificate whose Key Usage does not allow TLS, in TLS 1.3 and 1.2. */
+static void compat_handshake_key_usage(void)
+{
+    pid_t server;
+    int in, from;
+    int port = serve_child("badku.pem", "badku.key", &server, &in, &from);
+    CHECK(port > 0);
+    char target[64], out[8192];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    const char *ca = opt("trusted-ca", "ca.pem");
+    CHECK(TOOL(NULL, "connect", target, ca, "tls-target-name=localhost") == 1);
+    CHECK_CONTAINS(out, "its Key Usage does not allow TLS authentication");
+    CHECK(TOOL(ON, "connect", target, ca, "tls-target-name=localhost") == 0);
+    CHECK_CONTAINS(out, "version: TLSv1.3");
+    CHECK(TOOL(ON, "connect", target, ca, "tls-target-name=localhost", "sec-protocol=TLSv12") == 0);
+    CHECK_CONTAINS(out, "version: TLSv1.2");
+    /* Compatibility mode does not excuse a name mismatch. */
+    CHECK(TOOL(ON, "connect", target, ca, "tls-target-name=other.example") == 1);
+    CHECK_CONTAINS(out, "TLSB_ERR_VERIFY_NAME");
+    stop_server(server, in, from);
 }
 
 /* ---- wildcards ----------------------------------------------------------------------- */
@@ -353,6 +389,7 @@ int main(int argc, char **argv)
         {"compat_revoked_listed_ca", compat_revoked_listed_ca},
         {"compat_loosens_nothing_else", compat_loosens_nothing_else},
         {"compat_handshake_revoked_listed_ca", compat_handshake_revoked_listed_ca},
+        {"compat_handshake_key_usage", compat_handshake_key_usage},
         {"wildcard_rules", wildcard_rules},
         {"wildcard_deny_handshake", wildcard_deny_handshake},
         {"client_certificate_selection", client_certificate_selection},
