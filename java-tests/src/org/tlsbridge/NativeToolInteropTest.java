@@ -92,6 +92,36 @@ class NativeToolInteropTest {
         }
     }
 
+    /** tls=0 on both sides: the same API passes the bytes through in clear. */
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void clearModePassesBytesThrough(boolean wrapped) throws Exception {
+        try (NativeServer server = new NativeServer("tls=0");
+             TlsContext context = TlsContext.client(new TlsConfig().set("tls", "0"));
+             TlsSocket socket = Clients.connect(context, server.port(), wrapped)) {
+            Clients.roundTrip(socket, "in clear");
+            assertEquals("none", socket.getProtocol());
+            assertEquals("none", socket.getVerifyResult());
+        }
+    }
+
+    /** A read timeout throws TLSB_ERR_TIMEOUT and leaves the connection usable. */
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void readTimeoutLeavesTheConnectionUsable(boolean wrapped) throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient());
+             TlsSocket socket = Clients.connect(context, server.port(), wrapped)) {
+            socket.startHandshake();
+            socket.setSoTimeout(200);
+            assertEquals(200, socket.getSoTimeout());
+            TlsException e = assertThrows(TlsException.class, () -> socket.getInputStream().read());
+            assertEquals(TlsStatus.ERR_TIMEOUT, e.getStatus(), e.toString());
+            socket.setSoTimeout(20_000);
+            Clients.roundTrip(socket, "still here");
+        }
+    }
+
     /** A session exported from one connection resumes on the next, in both modes. */
     @ParameterizedTest(name = "wrapped={0}")
     @ValueSource(booleans = {false, true})
