@@ -11,10 +11,6 @@
 
 #include "internal.h"
 
-#ifndef TLSB_PUBLIC_SUFFIX_FILE
-#define TLSB_PUBLIC_SUFFIX_FILE "/usr/share/publicsuffix/public_suffix_list.dat"
-#endif
-
 /* The ICANN section of the public suffix list, sorted for bsearch. The private section (e.g.
  * s3.amazonaws.com) is left out, as Chromium does: its operators do issue wildcards there. */
 static char **suffixes;
