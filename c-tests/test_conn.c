@@ -523,6 +523,48 @@ static void read_timeout_and_close_from_another_thread(void)
     tlsb_context_free(client);
 }
 
+struct writer {
+    tlsb_conn *conn;
+    int32_t result;
+};
+
+static void *write_64k(void *arg)
+{
+    struct writer *w = arg;
+    static uint8_t data[65536];
+    w->result = tlsb_conn_write(w->conn, data, sizeof data);
+    return NULL;
+}
+
+/* A reader thread and a writer thread that both start before the handshake: one drives it,
+ * neither waits for bytes the other consumed. */
+static void reader_and_writer_start_together(void)
+{
+    /* TLS 1.2: nothing arrives after the handshake that could wake a thread waiting in vain. */
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "sec-protocol=TLSv12");
+    for (int round = 0; round < 30; round++) {
+        struct echo_server s;
+        int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
+        tlsb_conn *conn;
+        CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+        CHECK_STATUS(tlsb_conn_set_timeout(conn, 5000), TLSB_OK);
+        struct writer w = {conn, 0};
+        pthread_t t;
+        pthread_create(&t, NULL, write_64k, &w);
+        uint8_t buf[16384];
+        int32_t total = 0, n = 0;
+        while (total < 65536 && (n = tlsb_conn_read(conn, buf, sizeof buf)) > 0)
+            total += n;
+        pthread_join(t, NULL);
+        CHECK_STATUS(w.result, 65536);
+        CHECK(total == 65536);
+        tlsb_conn_shutdown(conn);
+        tlsb_conn_free(conn);
+        echo_stop(&s);
+    }
+    tlsb_context_free(client);
+}
+
 static void accept_timeout_and_close(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
@@ -562,6 +604,7 @@ int main(int argc, char **argv)
         {"dial_errors", dial_errors},
         {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
         {"accept_timeout_and_close", accept_timeout_and_close},
+        {"reader_and_writer_start_together", reader_and_writer_start_together},
         {NULL, NULL},
     };
     return harness_main(tests, argc, argv);

@@ -23,6 +23,7 @@ struct tlsb_conn {
     int nonblocking;
     BIO *in, *out;              /* buffer mode: ciphertext in (fed) and out (to drain) */
     pthread_mutex_t lock;       /* serialises every use of ssl and the BIOs */
+    pthread_mutex_t hs_lock;    /* one thread drives the handshake; the others wait for it */
     atomic_int closed;
     atomic_int handshake_done;
     int shutdown_sent;
@@ -52,6 +53,7 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_nam
     atomic_init(&c->closed, 0);
     atomic_init(&c->handshake_done, 0);
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->hs_lock, NULL);
     tlsb_context_ref(ctx);
     c->context = ctx;
     const tlsb_options *o = &ctx->options;
@@ -357,10 +359,23 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
     }
 }
 
+/* A reader and a writer may both start before the handshake is done. Were both to drive it, the
+ * one that lost the race could wait for bytes the other already consumed; so one drives it and
+ * the other finds it done. */
+static int32_t handshake(tlsb_conn *c)
+{
+    if (atomic_load(&c->handshake_done))
+        return TLSB_OK;
+    pthread_mutex_lock(&c->hs_lock);
+    int32_t rc = run(c, OP_HANDSHAKE, NULL, 0);
+    pthread_mutex_unlock(&c->hs_lock);
+    return rc;
+}
+
 TLSB_API int32_t tlsb_conn_handshake(tlsb_conn *c)
 {
     int32_t rc = check(c, "tlsb_conn_handshake");
-    return rc ? rc : run(c, OP_HANDSHAKE, NULL, 0);
+    return rc ? rc : handshake(c);
 }
 
 TLSB_API int32_t tlsb_conn_read(tlsb_conn *c, uint8_t *buf, int32_t len)
@@ -370,7 +385,7 @@ TLSB_API int32_t tlsb_conn_read(tlsb_conn *c, uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len <= 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_read: %s", buf ? "length must be positive" : "buffer is NULL");
-    if (!c->handshake_done && (rc = run(c, OP_HANDSHAKE, NULL, 0)) != TLSB_OK)
+    if ((rc = handshake(c)) != TLSB_OK)
         return rc;
     return run(c, OP_READ, buf, len);
 }
@@ -382,7 +397,7 @@ TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_write: %s", buf ? "length is negative" : "buffer is NULL");
-    if (!c->handshake_done && (rc = run(c, OP_HANDSHAKE, NULL, 0)) != TLSB_OK)
+    if ((rc = handshake(c)) != TLSB_OK)
         return rc;
     /* OpenSSL only reads through the buffer; the cast keeps one run() for both directions. */
     return len ? run(c, OP_WRITE, (uint8_t *)buf, len) : 0;
@@ -429,6 +444,7 @@ TLSB_API void tlsb_conn_free(tlsb_conn *c)
     free(c->target);
     tlsb_context_free(c->context);
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->hs_lock);
     free(c);
 }
 
