@@ -179,6 +179,10 @@ static void compat_key_usage(void)
     CHECK_CONTAINS(out, "compatibility mode on");
     CHECK(TOOL(NULL, "version") == 0);
     CHECK_CONTAINS(out, "compatibility mode off");
+    /* keyCertSign on a leaf that is not a CA: a Key Usage rule, relaxed by the mode too. */
+    CHECK(TOOL(NULL, "verify", "--name", "localhost", cert("keycertsign.pem"), ca) == 1);
+    CHECK_CONTAINS(out, "keyCertSign in the Key Usage of a certificate that is not a CA");
+    CHECK(TOOL(ON, "verify", "--name", "localhost", cert("keycertsign.pem"), ca) == 0);
     /* The wrong Extended Key Usage is not Key Usage: still refused. */
     CHECK(TOOL(ON, "verify", cert("client.pem"), ca) == 1);
     CHECK_CONTAINS(out, "does not include serverAuth");

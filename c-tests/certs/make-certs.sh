@@ -24,6 +24,7 @@
 #   wild.pem/.key        server cert by ca, SAN DNS:*.tlsbridge.test
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
+#   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
 # Usage: make-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR}
@@ -109,6 +110,8 @@ wild() { # NAME SAN
   key "$1.key"; leaf "$1" "$1.key" "tlsbridge wildcard" ca \
     "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=$2\nauthorityKeyIdentifier=keyid" -days 365
 }
+key keycertsign.key; leaf keycertsign keycertsign.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\nauthorityKeyIdentifier=keyid' -days 365
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'
