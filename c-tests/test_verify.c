@@ -374,6 +374,11 @@ static void tool_verify_exit_codes(void)
     CHECK_CONTAINS(out, "verdict: rejected\nstatus: TLSB_ERR_VERIFY_NAME\nreason: ");
     CHECK(TOOL(NULL, "verify", "--at", "2020-06-01T00:00:00Z", cert("server.pem"), ca) == 1);
     CHECK_CONTAINS(out, "certificate is not yet valid");
+    CHECK(TOOL(NULL, "verify", "--server", cert("client.pem"), ca, opt("certificate", "server.pem"),
+               opt("certificate-key", "server.key")) == 0);
+    CHECK(TOOL(NULL, "verify", "--server", cert("server.pem"), ca, opt("certificate", "server.pem"),
+               opt("certificate-key", "server.key")) == 1);
+    CHECK_CONTAINS(out, "does not include clientAuth");
     CHECK(TOOL(NULL, "verify", cert("missing.pem"), ca) == 2);
     CHECK_CONTAINS(out, "missing.pem");
     CHECK(TOOL(NULL, "verify", cert("server.pem"), ca, "tls-crl=") == 0); /* empty = not given */
