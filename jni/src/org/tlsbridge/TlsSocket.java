@@ -62,13 +62,13 @@ public final class TlsSocket implements Closeable {
         try {
             netIn = transport.getInputStream();
             netOut = transport.getOutputStream();
+            timeoutMillis = transport.getSoTimeout();
         } catch (IOException e) {
             resource.close(null);
             throw e;
         }
         received = new byte[NET_BUFFER];
         toSend = new byte[NET_BUFFER];
-        timeoutMillis = transport.getSoTimeout();
     }
 
     /** Runs the handshake now if it has not run yet; a failure throws, and the socket should be closed. */
@@ -203,8 +203,9 @@ public final class TlsSocket implements Closeable {
     }
 
     /**
-     * Sends close_notify (best effort), closes the transport (the wrapped socket too) and frees the
-     * connection once no other thread is inside it. Idempotent.
+     * Sends close_notify (best effort; skipped when another thread is inside the connection, whose
+     * call then ends with TLSB_ERR_HANDLE_CLOSED), closes the transport (the wrapped socket too)
+     * and frees the connection once no other thread is inside it. Idempotent.
      */
     @Override
     public void close() {
