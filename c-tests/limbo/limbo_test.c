@@ -34,10 +34,8 @@ static char *read_all(const char *path)
         len += n;
         if (len + 1 == cap) {
             char *grown = realloc(buf, cap *= 2);
-            if (!grown) {
+            if (!grown)
                 free(buf);
-                buf = NULL;
-            }
             buf = grown;
         }
     }
@@ -146,6 +144,11 @@ static int run_case(const json *tc, const char *dir, struct verdict *v, char *re
     for (size_t i = 0; inter && i < inter->count; i++)
         len += inter->items[i].type == JSON_STRING ? strlen(inter->items[i].string) + 1 : 0;
     char *chain = malloc(len);
+    if (!chain) {
+        tlsb_context_free(ctx);
+        fprintf(stderr, "limbo: out of memory\n");
+        return -1;
+    }
     strcpy(chain, peer);
     for (size_t i = 0; inter && i < inter->count; i++)
         if (inter->items[i].type == JSON_STRING)
