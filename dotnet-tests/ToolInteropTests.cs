@@ -52,6 +52,20 @@ public class ToolInteropTests
         Peers.AssertEchoAsync(client, "dialled\n").Wait(Peers.Patience);
     }
 
+    [Fact]
+    public void CoreDialledReadTimesOut()
+    {
+        using var server = new ToolServer("certificate=server.pem", "certificate-key=server.key");
+        using TlsContext context = Peers.TrustingClient();
+        using TlsStream client = TlsStream.Connect(context, "localhost", server.Port, Peers.Patience);
+        Assert.True(client.CanTimeout);
+        client.ReadTimeout = 200;
+        Assert.Equal(200, client.ReadTimeout);
+        var e = Assert.Throws<TlsException>(() => client.Read(new byte[16]));
+        Assert.Equal(TlsStatus.TLSB_ERR_TIMEOUT, e.Status);
+        Assert.Equal(TlsErrorKind.Transport, e.Kind);
+    }
+
     /// <summary>`tlsbridge connect` to a .NET server: stdin goes through the server and back.</summary>
     [Theory]
     [InlineData(Mode.Buffer, "sec-protocol=TLSv12")]

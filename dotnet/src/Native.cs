@@ -1,5 +1,6 @@
 // Every P/Invoke of the assembly lives in this file, one declaration per export of
-// core/tlsbridge.abi (dotnet-tests/AbiManifestTests.cs checks them against it by reflection).
+// core/tlsbridge.abi (dotnet-tests/AbiManifestTests.cs checks them against it by reflection),
+// including the few the C# classes do not need (tlsb_conn_fd, tlsb_conn_pending).
 //
 // Manifest type -> C# type:
 //   i32 int, i64 long, void void, ptr SafeHandle subclass (IntPtr in the *_free calls that

@@ -26,6 +26,7 @@ public sealed class TlsStream : Stream
     private SafeConnHandle? _conn;
     private int _authenticating;
     private int _disposeStarted;
+    private int _timeoutMs = Timeout.Infinite;
     private volatile bool _authenticated;
 
     /// <summary>Buffer mode over <paramref name="innerStream"/> (a NetworkStream, a pipe, ...).</summary>
@@ -116,7 +117,7 @@ public sealed class TlsStream : Stream
             throw new InvalidOperationException("authentication was already started on this stream");
         if (_conn == null)
         {
-            _conn = _transport.Create(_context.Handle, role, targetHost);
+            _conn = _transport.Create(_context.Handle, targetHost);
             // A Dispose that ran while the connection was being made did not see it.
             if (_disposed.IsCancellationRequested)
                 _conn.Dispose();
@@ -292,6 +293,25 @@ public sealed class TlsStream : Stream
     {
         ThrowIfDisposed();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Streams made by <see cref="Connect"/> and <see cref="TlsListener.Accept"/> wait
+    /// inside the core, which can bound each wait.</summary>
+    public override bool CanTimeout => _transport is CoreSocketTransport;
+
+    /// <summary>For <see cref="CanTimeout"/> streams: the limit in milliseconds for each wait of a
+    /// read, write or handshake (<see cref="Timeout.Infinite"/>: none); an expired wait throws
+    /// <see cref="TlsException"/> TLSB_ERR_TIMEOUT.</summary>
+    public override int ReadTimeout
+    {
+        get => CanTimeout ? _timeoutMs : throw new InvalidOperationException("only core socket streams have a timeout");
+        set
+        {
+            if (!CanTimeout)
+                throw new InvalidOperationException("only core socket streams have a timeout");
+            TlsException.Check(Native.tlsb_conn_set_timeout(Conn, value));
+            _timeoutMs = value <= 0 ? Timeout.Infinite : value;
+        }
     }
 
     public override bool CanRead => !_disposed.IsCancellationRequested;

@@ -22,8 +22,8 @@ internal enum ConnOp
 /// <c>async</c>); the synchronous one completes synchronously, so sync calls never wait on tasks.</summary>
 internal abstract class Transport
 {
-    /// <summary>Makes the native connection for <paramref name="role"/>.</summary>
-    public abstract SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName);
+    /// <summary>Makes the native connection (the context decides the role).</summary>
+    public abstract SafeConnHandle Create(SafeContextHandle context, string? targetName);
 
     /// <summary>True when <see cref="Invoke"/> may block the calling thread.</summary>
     public virtual bool InvokeBlocks => false;
@@ -83,7 +83,7 @@ internal sealed class BufferTransport : Transport
         _leaveOpen = leaveOpen;
     }
 
-    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName)
+    public override SafeConnHandle Create(SafeContextHandle context, string? targetName)
     {
         TlsException.Check(Native.tlsb_conn_new_buffer(context, targetName, out SafeConnHandle conn));
         return conn;
@@ -189,7 +189,7 @@ internal sealed class SocketTransport : Transport
         _leaveOpen = leaveOpen;
     }
 
-    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName)
+    public override SafeConnHandle Create(SafeContextHandle context, string? targetName)
     {
         _socket.Blocking = false;
         int fd = Native.DuplicateDescriptor(_socket);
@@ -255,7 +255,7 @@ internal sealed class CoreSocketTransport : Transport
 
     public override bool InvokeBlocks => true;
 
-    public override SafeConnHandle Create(SafeContextHandle context, TlsRole role, string? targetName) => Connection;
+    public override SafeConnHandle Create(SafeContextHandle context, string? targetName) => Connection;
 
     public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
         Call(conn, op, buffer, length, out error);
