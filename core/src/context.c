@@ -99,9 +99,10 @@ static int32_t build_ssl_ctx(struct tlsb_context *c)
         return tlsb_fail_ssl(TLSB_ERR_NO_MEMORY, "cannot create an OpenSSL context");
     c->ssl_ctx = ctx;
     /* Read-ahead lets one read() bring a whole small record (and more), not header then body;
-     * a moving write buffer lets managed faces retry a write from a re-pinned buffer. */
+     * a moving write buffer lets managed faces retry a write from a re-pinned buffer; releasing
+     * the record buffers when they are empty keeps an idle connection small (~34 KiB less). */
     SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     /* Renegotiation would let a read need a write (and the reverse) mid-stream. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     /* Server sessions of tls-mutual contexts must carry an id context to be resumable. */
@@ -115,6 +116,14 @@ static int32_t build_ssl_ctx(struct tlsb_context *c)
         rc = tlsb_certs_load_own(ctx, o);
     if (rc == TLSB_OK)
         rc = tlsb_verify_configure(ctx, c->role, o, &c->anchors);
+    /* Given a leaf without its chain, OpenSSL searches the trust store for the chain to send on
+     * every handshake; search once here instead (same store, same result; a failure leaves the
+     * per-handshake search as it was). */
+    STACK_OF(X509) *chain = NULL;
+    if (rc == TLSB_OK && SSL_CTX_get0_certificate(ctx) && SSL_CTX_get0_chain_certs(ctx, &chain) && !chain) {
+        SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR);
+        ERR_clear_error();
+    }
     return rc;
 }
 
