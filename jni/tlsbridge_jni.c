@@ -25,10 +25,22 @@ typedef struct {
     uint8_t write_buf[IO_BUFFER];
 } jconn;
 
+/* A context handle as Java holds it: the context and the global reference to its TlsLogger
+ * (NULL without one). Java frees it only after every connection made from it, so the logger
+ * outlives every call the core could log from. */
+typedef struct {
+    tlsb_context *context;
+    jobject logger;
+} jcontext;
+
+static JavaVM *jvm;
+static jclass native_class;         /* global ref to org.tlsbridge.Native */
+static jmethodID log_bridge;        /* Native.log(TlsLogger, int, byte[]) */
 static jclass exception_class;      /* global ref to org.tlsbridge.TlsException */
 static jmethodID exception_factory; /* TlsException.fromNative(int, byte[]) */
 
 #define CONN(h) (((jconn *)(intptr_t)(h))->conn)
+#define CTX(h) (((jcontext *)(intptr_t)(h))->context)
 #define PTR(h) ((void *)(intptr_t)(h))
 
 static jbyteArray utf8_bytes(JNIEnv *env, const char *s)
@@ -65,6 +77,13 @@ static int32_t returned(JNIEnv *env, int32_t rc)
     return rc;
 }
 
+static void throw_out_of_memory(JNIEnv *env, const char *what)
+{
+    jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
+    if (oom)
+        (*env)->ThrowNew(env, oom, what);
+}
+
 /* A NUL-terminated copy of a UTF-8 byte array (NULL for null); NULL with an exception pending
  * when memory runs out. */
 static char *c_string(JNIEnv *env, jbyteArray bytes, int *failed)
@@ -76,9 +95,7 @@ static char *c_string(JNIEnv *env, jbyteArray bytes, int *failed)
     char *s = malloc((size_t)n + 1);
     if (!s) {
         *failed = 1;
-        jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
-        if (oom)
-            (*env)->ThrowNew(env, oom, "tlsbridge: out of native memory");
+        throw_out_of_memory(env, "tlsbridge: out of native memory");
         return NULL;
     }
     (*env)->GetByteArrayRegion(env, bytes, 0, n, (jbyte *)s);
@@ -127,32 +144,74 @@ static int set_option(JNIEnv *env, tlsb_config *config, jobjectArray names, jobj
     return ok;
 }
 
-static jlong JNICALL n_context_new(JNIEnv *env, jclass cls, jint role, jobjectArray names, jobjectArray values)
+/* The core's log callback: hands the message to the context's TlsLogger through Native.log,
+ * on the calling thread (always a Java thread inside a native method). */
+static void log_to_java(void *user, int32_t level, const char *message)
 {
+    JNIEnv *env;
+    if ((*jvm)->GetEnv(jvm, (void **)&env, JNI_VERSION_1_8) != JNI_OK || (*env)->ExceptionCheck(env))
+        return;
+    jbyteArray text = utf8_bytes(env, message);
+    if (text)
+        (*env)->CallStaticVoidMethod(env, native_class, log_bridge, ((jcontext *)user)->logger, (jint)level, text);
+    /* Native.log catches what the logger throws; whatever is left (an Error) must not fail TLS. */
+    if ((*env)->ExceptionCheck(env))
+        (*env)->ExceptionClear(env);
+    if (text)
+        (*env)->DeleteLocalRef(env, text);
+}
+
+static void free_jcontext(JNIEnv *env, jcontext *c)
+{
+    tlsb_context_free(c->context);
+    if (c->logger)
+        (*env)->DeleteGlobalRef(env, c->logger);
+    free(c);
+}
+
+static jlong JNICALL n_context_new(JNIEnv *env, jclass cls, jint role, jobjectArray names, jobjectArray values,
+                                   jobject logger)
+{
+    jcontext *c = calloc(1, sizeof *c);
+    if (!c) {
+        throw_out_of_memory(env, "tlsbridge: out of native memory");
+        return 0;
+    }
     tlsb_config *config = NULL;
     int32_t rc = tlsb_config_new(&config);
     if (rc != TLSB_OK) {
         throw_status(env, rc);
+        free(c);
         return 0;
     }
-    jsize count = (*env)->GetArrayLength(env, names);
-    for (jsize i = 0; i < count; i++) {
-        if (!set_option(env, config, names, values, i)) {
-            tlsb_config_free(config);
-            return 0;
+    int ok = 1;
+    if (logger) {
+        if (!(c->logger = (*env)->NewGlobalRef(env, logger))) {
+            throw_out_of_memory(env, "tlsbridge: no global reference for the logger");
+            ok = 0;
+        } else if ((rc = tlsb_config_set_log(config, log_to_java, c)) != TLSB_OK) {
+            throw_status(env, rc);
+            ok = 0;
         }
     }
-    tlsb_context *context = NULL;
-    rc = tlsb_context_new(config, role, &context);
-    if (rc != TLSB_OK)
+    jsize count = ok ? (*env)->GetArrayLength(env, names) : 0;
+    for (jsize i = 0; ok && i < count; i++)
+        ok = set_option(env, config, names, values, i);
+    if (ok && (rc = tlsb_context_new(config, role, &c->context)) != TLSB_OK) {
         throw_status(env, rc); /* before tlsb_config_free, which may touch the error state */
+        ok = 0;
+    }
     tlsb_config_free(config);
-    return rc == TLSB_OK ? (jlong)(intptr_t)context : 0;
+    if (!ok) {
+        free_jcontext(env, c);
+        return 0;
+    }
+    return (jlong)(intptr_t)c;
 }
 
 static jbyteArray JNICALL n_context_settings(JNIEnv *env, jclass cls, jlong context)
 {
-    const char *settings = tlsb_context_settings(PTR(context));
+    const char *settings = tlsb_context_settings(CTX(context));
     if (!settings) {
         throw_status(env, 0);
         return NULL;
@@ -160,7 +219,7 @@ static jbyteArray JNICALL n_context_settings(JNIEnv *env, jclass cls, jlong cont
     return utf8_bytes(env, settings);
 }
 
-static void JNICALL n_context_free(JNIEnv *env, jclass cls, jlong context) { tlsb_context_free(PTR(context)); }
+static void JNICALL n_context_free(JNIEnv *env, jclass cls, jlong context) { free_jcontext(env, PTR(context)); }
 
 static void JNICALL n_verify(JNIEnv *env, jclass cls, jlong context, jbyteArray chain, jbyteArray peer_name,
                              jlong at_time)
@@ -172,7 +231,7 @@ static void JNICALL n_verify(JNIEnv *env, jclass cls, jlong context, jbyteArray 
     jsize length = (*env)->GetArrayLength(env, chain);
     jbyte *pem = (*env)->GetByteArrayElements(env, chain, NULL);
     if (pem) {
-        int32_t rc = tlsb_verify(PTR(context), (const uint8_t *)pem, length, name, at_time);
+        int32_t rc = tlsb_verify(CTX(context), (const uint8_t *)pem, length, name, at_time);
         /* JNI_ABORT: the chain was only read. */
         (*env)->ReleaseByteArrayElements(env, chain, pem, JNI_ABORT);
         if (rc != TLSB_OK)
@@ -193,9 +252,7 @@ static jlong wrap_conn(JNIEnv *env, int32_t rc, tlsb_conn *conn)
     jconn *c = malloc(sizeof *c);
     if (!c) {
         tlsb_conn_free(conn);
-        jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
-        if (oom)
-            (*env)->ThrowNew(env, oom, "tlsbridge: out of native memory");
+        throw_out_of_memory(env, "tlsbridge: out of native memory");
         return 0;
     }
     c->conn = conn;
@@ -209,7 +266,7 @@ static jlong JNICALL n_dial(JNIEnv *env, jclass cls, jlong context, jbyteArray h
     if (failed)
         return 0;
     tlsb_conn *conn = NULL;
-    int32_t rc = tlsb_dial(PTR(context), host, port, timeout, &conn);
+    int32_t rc = tlsb_dial(CTX(context), host, port, timeout, &conn);
     free(host);
     return wrap_conn(env, rc, conn);
 }
@@ -221,7 +278,7 @@ static jlong JNICALL n_conn_new_buffer(JNIEnv *env, jclass cls, jlong context, j
     if (failed)
         return 0;
     tlsb_conn *conn = NULL;
-    int32_t rc = tlsb_conn_new_buffer(PTR(context), target, &conn);
+    int32_t rc = tlsb_conn_new_buffer(CTX(context), target, &conn);
     free(target);
     return wrap_conn(env, rc, conn);
 }
@@ -338,9 +395,7 @@ static jbyteArray JNICALL n_session_export(JNIEnv *env, jclass cls, jlong h)
         if (rc != TLSB_ERR_BUFFER_TOO_SMALL)
             return session;
     }
-    jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
-    if (oom)
-        (*env)->ThrowNew(env, oom, "tlsbridge: cannot hold the session");
+    throw_out_of_memory(env, "tlsbridge: cannot hold the session");
     return NULL;
 }
 
@@ -385,7 +440,7 @@ static jint JNICALL n_listener_port(JNIEnv *env, jclass cls, jlong listener)
 static jlong JNICALL n_accept(JNIEnv *env, jclass cls, jlong listener, jlong context, jint timeout)
 {
     tlsb_conn *conn = NULL;
-    int32_t rc = tlsb_accept(PTR(listener), PTR(context), timeout, &conn);
+    int32_t rc = tlsb_accept(PTR(listener), CTX(context), timeout, &conn);
     return wrap_conn(env, rc, conn);
 }
 
@@ -408,7 +463,7 @@ static const JNINativeMethod natives[] = {
     NATIVE("opensslVersion", "()[B", n_openssl_version),
     NATIVE("compatMode", "()I", n_compat_mode),
     NATIVE("statusName", "(I)[B", n_status_name),
-    NATIVE("contextNew", "(I[[B[[B)J", n_context_new),
+    NATIVE("contextNew", "(I[[B[[BLorg/tlsbridge/TlsLogger;)J", n_context_new),
     NATIVE("contextSettings", "(J)[B", n_context_settings),
     NATIVE("contextFree", "(J)V", n_context_free),
     NATIVE("verify", "(J[B[BJ)V", n_verify),
@@ -435,30 +490,41 @@ static const JNINativeMethod natives[] = {
     NATIVE("listenerFree", "(J)V", n_listener_free),
 };
 
+/* A global reference to a class and one of its static methods; 0 on failure (exception pending). */
+static int resolve(JNIEnv *env, const char *class_name, const char *method, const char *signature, jclass *cls,
+                   jmethodID *id)
+{
+    jclass local = (*env)->FindClass(env, class_name);
+    if (!local)
+        return 0;
+    *id = (*env)->GetStaticMethodID(env, local, method, signature);
+    *cls = *id ? (*env)->NewGlobalRef(env, local) : NULL;
+    (*env)->DeleteLocalRef(env, local);
+    return *cls != NULL;
+}
+
 JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
 {
     JNIEnv *env;
+    jvm = vm;
     if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK)
         return JNI_ERR;
-    jclass native_class = (*env)->FindClass(env, "org/tlsbridge/Native");
-    if (!native_class)
+    if (!resolve(env, "org/tlsbridge/Native", "log", "(Lorg/tlsbridge/TlsLogger;I[B)V", &native_class, &log_bridge)
+        || !resolve(env, "org/tlsbridge/TlsException", "fromNative", "(I[B)Lorg/tlsbridge/TlsException;",
+                    &exception_class, &exception_factory))
         return JNI_ERR;
-    jint rc = (*env)->RegisterNatives(env, native_class, natives, sizeof natives / sizeof natives[0]);
-    (*env)->DeleteLocalRef(env, native_class);
-    if (rc != JNI_OK)
+    if ((*env)->RegisterNatives(env, native_class, natives, sizeof natives / sizeof natives[0]) != JNI_OK)
         return JNI_ERR;
-    jclass local = (*env)->FindClass(env, "org/tlsbridge/TlsException");
-    if (!local)
-        return JNI_ERR;
-    exception_factory = (*env)->GetStaticMethodID(env, local, "fromNative", "(I[B)Lorg/tlsbridge/TlsException;");
-    exception_class = exception_factory ? (*env)->NewGlobalRef(env, local) : NULL;
-    (*env)->DeleteLocalRef(env, local);
-    return exception_class ? JNI_VERSION_1_8 : JNI_ERR;
+    return JNI_VERSION_1_8;
 }
 
 JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved)
 {
     JNIEnv *env;
-    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK && exception_class)
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK)
+        return;
+    if (native_class)
+        (*env)->DeleteGlobalRef(env, native_class);
+    if (exception_class)
         (*env)->DeleteGlobalRef(env, exception_class);
 }

@@ -9,8 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** Options in, settings and errors out: the core decides, Java forwards exactly. */
@@ -69,6 +73,34 @@ class ConfigTest {
         assertEquals(TlsStatus.ERR_FILE, e.getStatus(), e.toString());
         assertTrue(e.getMessage().contains(path), e.getMessage());
         Files.delete(Paths.get(path).getParent());
+    }
+
+    /** The core's messages reach the logger: each settings warning, and the error of a failed build. */
+    @Test
+    void theLoggerReceivesTheCoresMessages() throws Exception {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        TlsLogger logger = (level, message) -> seen.add(level + " " + message);
+        TlsConfig config = new TlsConfig().set("protocol-list", "SSLv2Hello SSLv3 TLSv1 TLSv1.1 TLSv1.2").setLogger(logger);
+        try (TlsContext context = TlsContext.client(config)) {
+            List<String> warnings = context.effectiveSettings().lines().filter(l -> l.startsWith("warning: "))
+                    .map(l -> TlsLogger.WARNING + " " + l.substring("warning: ".length())).collect(Collectors.toList());
+            assertTrue(warnings.size() >= 2, warnings.toString());
+            assertEquals(warnings, seen);
+        }
+        seen.clear();
+        TlsConfigException e = assertThrows(TlsConfigException.class,
+                () -> TlsContext.client(new TlsConfig().set("tls", "maybe").setLogger(logger)));
+        assertEquals(List.of(TlsLogger.ERROR + " " + e.getMessage()), seen);
+    }
+
+    @Test
+    void aFailingLoggerDoesNotFailTheContext() throws Exception {
+        TlsConfig config = new TlsConfig().set("protocol-list", "SSLv3 TLSv1.2").setLogger((level, message) -> {
+            throw new IllegalStateException("logger broke");
+        });
+        try (TlsContext context = TlsContext.client(config)) {
+            assertTrue(context.effectiveSettings().contains("\nprotocols: TLSv1.2\n"));
+        }
     }
 
     @Test

@@ -145,8 +145,9 @@ class LifetimeTest {
     /** Closing a context leaves its server socket and its connections working. */
     @Test
     void closedContextKeepsServerSocketAndConnectionsWorking() throws Exception {
-        TlsContext serverContext = TlsContext.server(TestEnv.server());
-        TlsContext clientContext = TlsContext.client(TestEnv.trustingClient());
+        // With loggers: their global references must live as long as the connections.
+        TlsContext serverContext = TlsContext.server(TestEnv.server().setLogger((level, message) -> { }));
+        TlsContext clientContext = TlsContext.client(TestEnv.trustingClient().setLogger((level, message) -> { }));
         try (TlsServerSocket listener = serverContext.listen("127.0.0.1", 0, 5)) {
             serverContext.close();
             TlsSocket client = clientContext.connect("127.0.0.1", listener.getLocalPort(), 5000);

@@ -86,6 +86,15 @@ final class Native {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Called by the JNI library's log callback; a failing logger must not fail the TLS call. */
+    static void log(TlsLogger logger, int level, byte[] message) {
+        try {
+            logger.log(level, utf8(message));
+        } catch (RuntimeException ignored) {
+            // The application's logger is not the library's to report on.
+        }
+    }
+
     // ---- library
     static native byte[] version();
     static native byte[] opensslVersion();
@@ -93,7 +102,7 @@ final class Native {
     static native byte[] statusName(int status);
 
     // ---- contexts: config_new + config_set for each option + context_new + config_free in one call
-    static native long contextNew(int role, byte[][] names, byte[][] values) throws TlsException;
+    static native long contextNew(int role, byte[][] names, byte[][] values, TlsLogger logger) throws TlsException;
     static native byte[] contextSettings(long context) throws TlsException;
     static native void contextFree(long context);
     static native void verify(long context, byte[] chainPem, byte[] peerName, long atTime) throws TlsException;

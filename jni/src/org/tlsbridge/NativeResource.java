@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * wakes blocked ones ({@code tlsb_conn_close} / {@code tlsb_listener_close} are thread-safe) and
  * leaves the free to whichever thread makes the count of calls in flight drop to zero. The owner
  * registers this object (never itself) with the {@link Cleaner}, so an unclosed owner that becomes
- * unreachable is freed too. A dependent (a listener accepting into a context) holds an acquisition
- * of its parent until it is freed itself.
+ * unreachable is freed too. A dependent (a connection or a listener of a context) holds an
+ * acquisition of its parent until it is freed itself, so a context outlives its connections.
  */
 final class NativeResource implements Runnable {
     static final Cleaner CLEANER = Cleaner.create();
@@ -93,6 +93,11 @@ final class NativeResource implements Runnable {
         }
         inFlight++;
         return handle;
+    }
+
+    /** One more acquisition, for a dependent made while the caller holds one (works when closed). */
+    synchronized void retain() {
+        inFlight++;
     }
 
     void release() {

@@ -15,6 +15,7 @@ import java.util.Properties;
  */
 public final class TlsConfig {
     private final Map<String, String> options = new LinkedHashMap<>();
+    private TlsLogger logger;
 
     public TlsConfig() {
     }
@@ -47,6 +48,15 @@ public final class TlsConfig {
         return this;
     }
 
+    /**
+     * Routes the core's messages for contexts built from this config to logger (null: none). The
+     * logger stays referenced until the context and every connection made from it are closed.
+     */
+    public TlsConfig setLogger(TlsLogger logger) {
+        this.logger = logger;
+        return this;
+    }
+
     /** The value set for an option, or null. */
     public String get(String name) {
         return options.get(name);
@@ -66,6 +76,6 @@ public final class TlsConfig {
             names[i] = Native.cstr(e.getKey());
             values[i++] = Native.cstr(e.getValue());
         }
-        return Native.contextNew(role, names, values);
+        return Native.contextNew(role, names, values, logger);
     }
 }

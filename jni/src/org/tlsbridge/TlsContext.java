@@ -6,8 +6,8 @@ import java.time.Instant;
 
 /**
  * A validated, immutable client or server role built from a {@link TlsConfig} by the C core; safe
- * to share between threads. Connections made from it keep what they need alive, so closing the
- * context does not disturb them.
+ * to share between threads. Connections and server sockets made from it keep it alive, so closing
+ * the context does not disturb them: it is freed after the last of them.
  */
 public final class TlsContext implements AutoCloseable {
     private final NativeResource resource;
@@ -67,11 +67,14 @@ public final class TlsContext implements AutoCloseable {
      */
     public TlsSocket connect(String host, int port, int timeoutMillis) throws IOException {
         long h = resource.acquire();
+        long conn;
         try {
-            return new TlsSocket(Native.dial(h, Native.cstr(host), port, timeoutMillis), null);
-        } finally {
+            conn = Native.dial(h, Native.cstr(host), port, timeoutMillis);
+        } catch (TlsException | RuntimeException e) {
             resource.release();
+            throw e;
         }
+        return new TlsSocket(conn, null, resource); // the socket keeps the acquisition
     }
 
     /**
@@ -84,11 +87,14 @@ public final class TlsContext implements AutoCloseable {
             throw new java.net.SocketException("wrap needs a connected socket");
         }
         long h = resource.acquire();
+        long conn;
         try {
-            return new TlsSocket(Native.connNewBuffer(h, Native.cstr(targetName)), socket);
-        } finally {
+            conn = Native.connNewBuffer(h, Native.cstr(targetName));
+        } catch (TlsException | RuntimeException e) {
             resource.release();
+            throw e;
         }
+        return new TlsSocket(conn, socket, resource); // the socket keeps the acquisition
     }
 
     /**

@@ -7,10 +7,12 @@ package org.tlsbridge;
  */
 public final class TlsServerSocket implements AutoCloseable {
     private final NativeResource resource;
+    private final NativeResource contextResource;
     private final long context;
     private volatile int timeoutMillis;
 
     TlsServerSocket(NativeResource contextResource, String host, int port, int backlog) throws TlsException {
+        this.contextResource = contextResource;
         context = contextResource.acquire();
         long listener;
         try {
@@ -49,11 +51,14 @@ public final class TlsServerSocket implements AutoCloseable {
      */
     public TlsSocket accept() throws java.io.IOException {
         long h = resource.acquire();
+        long conn;
         try {
-            return new TlsSocket(Native.accept(h, context, timeoutMillis), null);
+            conn = Native.accept(h, context, timeoutMillis);
         } finally {
             resource.release();
         }
+        contextResource.retain(); // held by this server socket already; the new socket keeps its own
+        return new TlsSocket(conn, null, contextResource);
     }
 
     public boolean isClosed() {

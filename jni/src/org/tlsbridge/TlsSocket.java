@@ -48,8 +48,9 @@ public final class TlsSocket implements Closeable {
     private final OutputStream output = new Output();
     private volatile int timeoutMillis;
 
-    TlsSocket(long conn, Socket transport) throws IOException {
-        resource = new NativeResource(NativeResource.Kind.CONNECTION, conn, null);
+    /** context: an acquisition of the context's resource, which this socket releases when freed. */
+    TlsSocket(long conn, Socket transport, NativeResource context) throws IOException {
+        resource = new NativeResource(NativeResource.Kind.CONNECTION, conn, context);
         NativeResource.CLEANER.register(this, resource);
         this.transport = transport;
         if (transport == null) {
