@@ -57,6 +57,34 @@ public class SslStreamInteropTests
         }
     }
 
+    /// <summary>Four megabytes each way with the synchronous and the asynchronous API, a reader
+    /// and a writer at once: more than the socket buffers hold, so writes wait for the peer.</summary>
+    [Theory]
+    [InlineData(Mode.Buffer, false)]
+    [InlineData(Mode.Socket, false)]
+    [InlineData(Mode.Buffer, true)]
+    [InlineData(Mode.Socket, true)]
+    public async Task BulkDataBothWaysAtOnce(Mode mode, bool async)
+    {
+        using TlsContext context = Peers.TrustingClient();
+        var (client, server, _) = await ClientToSslServerAsync(context, mode, Peers.SslServer());
+        using (client)
+        using (server)
+        {
+            _ = Peers.EchoAsync(server);
+            byte[] payload = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4 << 20);
+            byte[] back = new byte[payload.Length];
+            Task write = async
+                ? client.WriteAsync(payload).AsTask()
+                : Task.Factory.StartNew(() => client.Write(payload), TaskCreationOptions.LongRunning);
+            Task read = async
+                ? client.ReadExactlyAsync(back).AsTask()
+                : Task.Factory.StartNew(() => client.ReadExactly(back), TaskCreationOptions.LongRunning);
+            await Task.WhenAll(write, read).WaitAsync(Peers.Patience);
+            Assert.True(payload.AsSpan().SequenceEqual(back));
+        }
+    }
+
     [Theory]
     [InlineData(Mode.Buffer, "TLS_AES_256_GCM_SHA384", "", TlsCipherSuite.TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384")]
     [InlineData(Mode.Socket, "TLS_AES_256_GCM_SHA384", "", TlsCipherSuite.TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384")]

@@ -153,8 +153,8 @@ public sealed class TlsStream : Stream
             while (true)
             {
                 (int rc, TlsException? error) = async && _transport.InvokeBlocks
-                    ? await Task.Run(() => (_transport.Invoke(conn, op, buffer, length, out TlsException? e), e)).ConfigureAwait(false)
-                    : (_transport.Invoke(conn, op, buffer, length, out TlsException? e2), e2);
+                    ? await Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e)).ConfigureAwait(false)
+                    : (Transport.Invoke(conn, op, buffer, length, out TlsException? e2), e2);
                 if (error != null)
                 {
                     // Send what the failure produced (an alert) so the peer learns why.
@@ -174,7 +174,7 @@ public sealed class TlsStream : Stream
         catch (Exception e) when (_disposed.IsCancellationRequested && e is not ObjectDisposedException)
         {
             // Whatever the transport threw because we were disposed mid-call, the cause is the Dispose.
-            throw new ObjectDisposedException(nameof(TlsStream), e);
+            throw new ObjectDisposedException($"the {nameof(TlsStream)} was disposed during the call", e);
         }
     }
 

@@ -28,10 +28,6 @@ internal abstract class Transport
     /// <summary>True when <see cref="Invoke"/> may block the calling thread.</summary>
     public virtual bool InvokeBlocks => false;
 
-    /// <summary>Calls the core; a failure is turned into its exception at once, on this thread,
-    /// because the message is thread-local.</summary>
-    public abstract int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error);
-
     public abstract ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel);
 
     public abstract ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel);
@@ -41,7 +37,9 @@ internal abstract class Transport
     /// <summary>Releases what the transport owns (the inner stream or the socket).</summary>
     public abstract void Close();
 
-    protected static unsafe int Call(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
+    /// <summary>Calls the core; a failure is turned into its exception at once, on this thread,
+    /// because the message is thread-local.</summary>
+    public static unsafe int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
     {
         int rc = op switch
         {
@@ -88,9 +86,6 @@ internal sealed class BufferTransport : Transport
         TlsException.Check(Native.tlsb_conn_new_buffer(context, targetName, out SafeConnHandle conn));
         return conn;
     }
-
-    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
-        Call(conn, op, buffer, length, out error);
 
     public override async ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
     {
@@ -204,9 +199,6 @@ internal sealed class SocketTransport : Transport
         return conn;
     }
 
-    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
-        Call(conn, op, buffer, length, out error);
-
     public override ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel) => default;
 
     public override async ValueTask WaitReadableAsync(SafeConnHandle conn, bool async, CancellationToken cancel)
@@ -256,9 +248,6 @@ internal sealed class CoreSocketTransport : Transport
     public override bool InvokeBlocks => true;
 
     public override SafeConnHandle Create(SafeContextHandle context, string? targetName) => Connection;
-
-    public override int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error) =>
-        Call(conn, op, buffer, length, out error);
 
     public override ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel) => default;
 
