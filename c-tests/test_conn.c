@@ -252,6 +252,22 @@ static void resumption(void)
     CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_ERR_STATE);
     tlsb_conn_shutdown(second);
     tlsb_conn_free(second);
+    /* A session resumes only where a full handshake would have passed the same checks. */
+    tlsb_conn *other;
+    CHECK_STATUS(tlsb_conn_new_buffer(client, "wrong.example", &other), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_VERIFY_NAME);
+    CHECK_CONTAINS(tlsb_last_error(), "does not match target name 'wrong.example'");
+    tlsb_conn_free(other);
+    tlsb_context *stranger = CLIENT(opt("trusted-ca", "other-ca.pem"));
+    CHECK_STATUS(tlsb_conn_new_buffer(stranger, "localhost", &other), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "from a context with other settings");
+    tlsb_conn_free(other);
+    tlsb_context_free(stranger);
+    CHECK_STATUS(tlsb_conn_new_buffer(client, "localhost", &other), TLSB_OK);
+    session[10] ^= 1; /* a damaged binding is refused, not trusted */
+    CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
+    tlsb_conn_free(other);
     echo_stop(&s);
     tlsb_context_free(client);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
@@ -549,6 +550,18 @@ TLSB_API const char *tlsb_conn_info(tlsb_conn *c, int32_t key)
     return c->info[key] ? c->info[key] : "";
 }
 
+/* An exported session is bound to the policy that verified its peer: "TLSB", the SHA-256 of
+ * the exporting context's effective settings, then the DER session. A session only resumes
+ * under the same settings, so resumption never skips a check the importer would make. */
+#define SESSION_MAGIC "TLSB"
+#define SESSION_HEADER (4 + SHA256_DIGEST_LENGTH)
+
+static void session_binding(const tlsb_conn *c, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    const char *settings = c->context->settings;
+    SHA256((const unsigned char *)settings, strlen(settings), out);
+}
+
 TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t cap)
 {
     int32_t rc = check(c, "tlsb_conn_session_export");
@@ -560,14 +573,33 @@ TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t ca
     int len = s && SSL_SESSION_is_resumable(s) ? i2d_SSL_SESSION(s, NULL) : 0;
     if (len <= 0)
         rc = tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_export: no resumable session (yet)");
-    else if (!buf || cap < len)
-        rc = tlsb_fail(TLSB_ERR_BUFFER_TOO_SMALL, "tlsb_conn_session_export: needs %d bytes, got %d", len, cap);
+    else if (!buf || cap < SESSION_HEADER + len)
+        rc = tlsb_fail(TLSB_ERR_BUFFER_TOO_SMALL, "tlsb_conn_session_export: needs %d bytes, got %d",
+                       SESSION_HEADER + len, cap);
     else {
-        unsigned char *p = buf;
-        rc = i2d_SSL_SESSION(s, &p);
+        memcpy(buf, SESSION_MAGIC, 4);
+        session_binding(c, buf + 4);
+        unsigned char *p = buf + SESSION_HEADER;
+        rc = SESSION_HEADER + i2d_SSL_SESSION(s, &p);
     }
     SSL_SESSION_free(s);
     return rc;
+}
+
+/* The session's server certificate must pass this connection's name check, as a full
+ * handshake's would. */
+static int session_name_ok(const tlsb_conn *c, SSL_SESSION *s)
+{
+    X509 *peer = SSL_SESSION_get0_peer(s);
+    if (!c->context->options.name_check || !c->target)
+        return 1;
+    if (!peer)
+        return 0;
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(c->target);
+    int ok = ip ? X509_check_ip_asc(peer, c->target, 0) == 1
+                : tlsb_name_match(peer, c->target, c->context->options.wildcards);
+    ASN1_OCTET_STRING_free(ip);
+    return ok;
 }
 
 TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int32_t len)
@@ -575,14 +607,26 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
     int32_t rc = check(c, "tlsb_conn_session_import");
     if (rc)
         return rc;
-    if (!buf || len <= 0)
-        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: no session given");
+    if (!buf || len <= SESSION_HEADER || memcmp(buf, SESSION_MAGIC, 4) != 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session exported by tlsbridge");
     if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || c->handshake_done)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_import: only a TLS client before its handshake");
-    const unsigned char *p = buf;
-    SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, len);
+    unsigned char binding[SHA256_DIGEST_LENGTH];
+    session_binding(c, binding);
+    if (memcmp(buf + 4, binding, sizeof binding) != 0)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: the session comes from a context with other "
+                                            "settings (trust, names, versions); it would skip their checks");
+    const unsigned char *p = buf + SESSION_HEADER;
+    SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, len - SESSION_HEADER);
     if (!s)
         return tlsb_fail_ssl(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session");
+    if (!session_name_ok(c, s)) {
+        SSL_SESSION_free(s);
+        return tlsb_fail(TLSB_ERR_VERIFY_NAME,
+                         "tlsb_conn_session_import: the session's server certificate does not match target name "
+                         "'%s'",
+                         c->target);
+    }
     pthread_mutex_lock(&c->lock);
     int ok = SSL_set_session(c->ssl, s);
     pthread_mutex_unlock(&c->lock);
