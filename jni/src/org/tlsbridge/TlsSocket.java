@@ -78,8 +78,8 @@ public final class TlsSocket implements Closeable {
             checkOpen();
             return;
         }
-        // One thread drives the handshake while a reader and a writer that both started early wait:
-        // two threads in the core's handshake would each wait for the same bytes from the peer.
+        // One thread drives the handshake while a reader and a writer that both started early wait,
+        // instead of both reading the wrapped socket for the same flight of the peer.
         handshakeLock.lock();
         try {
             if (!handshaken) {
