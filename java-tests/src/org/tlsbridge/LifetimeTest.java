@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +112,52 @@ class LifetimeTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
             TlsException cause = (TlsException) e.getCause().getCause();
             assertEquals(TlsStatus.ERR_HANDLE_CLOSED, cause.getStatus(), cause.toString());
+        }
+    }
+
+    /** close() at random moments of a busy connection: every call ends, with data or a TlsException. */
+    @ParameterizedTest(name = "wrapped={0}")
+    @ValueSource(booleans = {false, true})
+    void closeRacesWithReadsAndWrites(boolean wrapped) throws Exception {
+        Random random = new Random(7);
+        try (NativeServer server = NativeServer.withTestCertificate();
+             TlsContext context = TlsContext.client(TestEnv.trustingClient())) {
+            for (int round = 0; round < 20; round++) {
+                TlsSocket socket = Clients.connect(context, server.port(), wrapped);
+                CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> drain(socket));
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> flood(socket));
+                Thread.sleep(random.nextInt(5));
+                socket.close();
+                for (CompletableFuture<Void> call : List.of(reader, writer)) {
+                    try {
+                        call.get(10, TimeUnit.SECONDS);
+                    } catch (ExecutionException e) {
+                        assertTrue(e.getCause().getCause() instanceof TlsException, e.getCause().toString());
+                    }
+                }
+            }
+        }
+    }
+
+    private static void drain(TlsSocket socket) {
+        try {
+            byte[] buffer = new byte[4096];
+            while (socket.getInputStream().read(buffer) >= 0) {
+                // the echo of flood()
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void flood(TlsSocket socket) {
+        try {
+            byte[] chunk = new byte[4096];
+            for (int i = 0; i < 256; i++) {
+                socket.getOutputStream().write(chunk);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
