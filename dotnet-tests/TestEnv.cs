@@ -71,6 +71,7 @@ internal static class TestEnv
         run.WaitForExit();
         if (run.ExitCode != 0)
             throw new InvalidOperationException($"make-certs.sh failed: {errors}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
         return dir;
     }
 }
