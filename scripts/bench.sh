@@ -26,7 +26,7 @@ if [ -f "$build/java/tlsbridge-bench.jar" ]; then
     org.tlsbridge.bench.Bench "$work/certs" "$@" | tee -a "$results"
 fi
 if [ -f "$build/bench/dotnet/TlsBridge.Bench.dll" ]; then
-  TLSBRIDGE_LIBRARY_PATH="$build/lib/libtlsbridge.so.1" \
+  TLSBRIDGE_LIBRARY_PATH="$build/lib/libtlsbridge.so.1" OPENSSL_CONF="$top/bench/dotnet/openssl-suite.cnf" \
     dotnet "$build/bench/dotnet/TlsBridge.Bench.dll" "$work/certs" "$@" | tee -a "$results"
 fi
 

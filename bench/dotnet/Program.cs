@@ -2,7 +2,7 @@
 // (P/Invoke) and through System.Net.Security.SslStream on the same runtime, interleaved
 // (tlsbridge, SslStream, tlsbridge, SslStream, ...) for several rounds after one untimed warm-up
 // round. Prints, per workload, "RESULT dotnet <workload> <unit> <tlsbridge median> <anchor median>",
-// the same lines as bench_c. Usage: TlsBridge.Bench CERT_DIR [--quick] [--rounds N]; --quick
+// the same lines as bench_c. Usage: TlsBridge.Bench CERT_DIR [--quick] [--rounds N] [--only W]; --quick
 // runs small sizes, one round, and fails when a workload gave no sane number (the CTest smoke test).
 //
 // Both stacks sit behind IImpl, so each workload is written once. Everything is synchronous on
@@ -19,21 +19,25 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using TlsBridge;
 
-// The benchmarks run on the project's Linux machines (CipherSuitesPolicy is not on Windows).
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+// The suite comes from OpenSSL's configuration (openssl-suite.cnf, named by OPENSSL_CONF), not
+// from a CipherSuitesPolicy: with one, SslStream on Linux builds an SSL_CTX per connection and
+// never resumes, which would not be SslStream as its users run it. Each stack's first connection
+// checks that the suite is TLS_AES_128_GCM_SHA256.
 
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: TlsBridge.Bench CERT_DIR [--quick] [--rounds N]");
+    Console.Error.WriteLine("usage: TlsBridge.Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD]");
     return 2;
 }
 string certs = args[0];
 bool quick = false;
 int rounds = 5;
+string? only = null;
 for (int i = 1; i < args.Length; i++)
 {
     if (args[i] == "--quick") quick = true;
     else if (args[i] == "--rounds" && i + 1 < args.Length) rounds = int.Parse(args[++i]);
+    else if (args[i] == "--only" && i + 1 < args.Length) only = args[++i];
     else throw new ArgumentException($"unknown argument {args[i]}");
 }
 if (quick) rounds = 1;
@@ -58,7 +62,7 @@ using (IImpl tlsbridge = new TlsbridgeImpl(certs))
 using (IImpl sslStream = new SslStreamImpl(certs))
 {
     IImpl[] impls = { tlsbridge, sslStream };
-    foreach (var w in workloads)
+    foreach (var w in workloads.Where(w => only == null || w.Name == only))
     {
         // Warm-up: the same workload, untimed, so that tiered compilation has settled.
         foreach (IImpl impl in impls)
@@ -108,6 +112,9 @@ interface IConn : IDisposable
 
     /// <summary>Whether the handshake resumed a session; null when the stack does not say.</summary>
     bool? Reused { get; }
+
+    /// <summary>The negotiated cipher suite (IANA name).</summary>
+    string Suite { get; }
 }
 
 /// <summary>A TLS stack: a listening server and a client that dials it, contexts made once.</summary>
@@ -167,6 +174,7 @@ sealed class TlsbridgeImpl : IImpl
         public Stream Stream => stream;
         public void Shutdown() => stream.Shutdown();
         public bool? Reused => stream.IsSessionReused;
+        public string Suite => stream.CipherSuiteIana;
 
         public void Dispose()
         {
@@ -193,13 +201,11 @@ sealed class SslStreamImpl : IImpl
     {
         var cert = X509Certificate2.CreateFromPemFile(Path.Combine(certs, "server-ec.pem"), Path.Combine(certs, "server-ec.key"));
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(certs, "ca.pem"));
-        var suites = new CipherSuitesPolicy(new[] { TlsCipherSuite.TLS_AES_128_GCM_SHA256 });
         _serverOptions = new SslServerAuthenticationOptions
         {
             // Made once, as a server reusing its certificate context does.
             ServerCertificateContext = SslStreamCertificateContext.Create(cert, null),
             EnabledSslProtocols = SslProtocols.Tls13,
-            CipherSuitesPolicy = suites,
         };
         SslClientAuthenticationOptions Client(bool allowResume)
         {
@@ -209,7 +215,6 @@ sealed class SslStreamImpl : IImpl
             {
                 TargetHost = Spec.Host,
                 EnabledSslProtocols = SslProtocols.Tls13,
-                CipherSuitesPolicy = suites,
                 CertificateChainPolicy = policy,
                 AllowTlsResume = allowResume,
             };
@@ -250,6 +255,7 @@ sealed class SslStreamImpl : IImpl
         public Stream Stream => stream;
         public void Shutdown() => stream.ShutdownAsync().GetAwaiter().GetResult();
         public bool? Reused => null;
+        public string Suite => stream.NegotiatedCipherSuite.ToString();
         public void Dispose() => stream.Dispose();
     }
 
@@ -307,6 +313,18 @@ sealed class Server
 
 static class Workloads
 {
+    /// <summary>A client connection, handshake done, on the suite BENCH.md sets.</summary>
+    private static IConn Dial(IImpl impl, bool resume)
+    {
+        IConn c = impl.Dial(resume);
+        if (c.Suite != Spec.Suite)
+        {
+            c.Dispose();
+            throw new InvalidOperationException($"negotiated {c.Suite}, not {Spec.Suite} (is OPENSSL_CONF bench/dotnet/openssl-suite.cnf?)");
+        }
+        return c;
+    }
+
     /// <summary>close_notify both ways, reading what comes before the server's (tickets).</summary>
     private static void Finish(IConn c)
     {
@@ -323,7 +341,7 @@ static class Workloads
         var server = new Server(impl, 1, bytes);
         byte[] data = new byte[Spec.WriteSize];
         double seconds;
-        using (IConn c = impl.Dial(false))
+        using (IConn c = Dial(impl, false))
         {
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             for (long sent = 0; sent < bytes; sent += data.Length)
@@ -349,7 +367,7 @@ static class Workloads
             {
                 for (int k = 0; k < count; k++)
                 {
-                    using IConn c = impl.Dial(resume);
+                    using IConn c = Dial(impl, resume);
                     if (c.Reused is bool reused && reused != resume)
                         throw new InvalidOperationException(resume ? "a session was not resumed" : "a session was resumed");
                     Finish(c);
@@ -371,7 +389,7 @@ static class Workloads
     public static double Resume(IImpl impl, int count)
     {
         var server = new Server(impl, 1, 0);
-        using (IConn c = impl.Dial(true))
+        using (IConn c = Dial(impl, true))
         {
             Finish(c);
             impl.Keep(c);
@@ -385,7 +403,7 @@ static class Workloads
         var server = new Server(impl, 1, 0);
         byte[] msg = new byte[Spec.MsgSize], back = new byte[Spec.MsgSize];
         double seconds;
-        using (IConn c = impl.Dial(false))
+        using (IConn c = Dial(impl, false))
         {
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             for (int i = 0; i < count; i++)

@@ -36,8 +36,8 @@ import org.tlsbridge.TlsSocket;
  * through SunJSSE on the same JDK, interleaved (tlsbridge, JSSE, tlsbridge, JSSE, ...) for several
  * rounds after one untimed warm-up round. Prints, per workload,
  * {@code RESULT java <workload> <unit> <tlsbridge median> <anchor median>}, the same lines as
- * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N]}; --quick runs small sizes, one
- * round, and fails when a workload gave no sane number (the CTest smoke test).
+ * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD]}; --quick runs
+ * small sizes, one round, and fails when a workload gave no sane number (the CTest smoke test).
  *
  * Both stacks sit behind {@link Impl}, so each workload is written once.
  */
@@ -465,17 +465,20 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: Bench CERT_DIR [--quick] [--rounds N]");
+            System.err.println("usage: Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD]");
             System.exit(2);
         }
         Path certs = Path.of(args[0]);
         boolean quick = false;
         int rounds = 5;
+        String only = null;
         for (int i = 1; i < args.length; i++) {
             if (args[i].equals("--quick")) {
                 quick = true;
             } else if (args[i].equals("--rounds") && i + 1 < args.length) {
                 rounds = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--only") && i + 1 < args.length) {
+                only = args[++i];
             } else {
                 throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -492,6 +495,9 @@ public final class Bench {
         try (Impl tlsbridge = new Tlsbridge(certs); Impl jsse = new Jsse(certs)) {
             Impl[] impls = {tlsbridge, jsse};
             for (int w = 0; w < WORKLOADS.length; w++) {
+                if (only != null && !only.equals(NAMES[w])) {
+                    continue;
+                }
                 // Warm-up: the same workload, untimed, so that both JITs have compiled their paths.
                 for (Impl impl : impls) {
                     WORKLOADS[w].run(impl);
