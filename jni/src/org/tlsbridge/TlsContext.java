@@ -105,7 +105,10 @@ public final class TlsContext implements AutoCloseable {
         return new TlsServerSocket(resource, host, port, backlog);
     }
 
-    /** Frees the context once no call on it is in flight; idempotent. */
+    /**
+     * Ends this handle's use of the context (later calls throw TLSB_ERR_HANDLE_CLOSED); the native
+     * context is freed after the last call, connection and server socket using it. Idempotent.
+     */
     @Override
     public void close() {
         resource.close(null);
