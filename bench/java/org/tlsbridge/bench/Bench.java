@@ -36,7 +36,7 @@ import org.tlsbridge.TlsSocket;
  * through SunJSSE on the same JDK, interleaved (tlsbridge, JSSE, tlsbridge, JSSE, ...) for several
  * rounds after one untimed warm-up round. Prints, per workload,
  * {@code RESULT java <workload> <unit> <tlsbridge median> <anchor median>}, the same lines as
- * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD]}; --quick runs
+ * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD] [--impl tlsbridge|jsse]}; --quick runs
  * small sizes, one round, and fails when a workload gave no sane number (the CTest smoke test).
  *
  * Both stacks sit behind {@link Impl}, so each workload is written once.
@@ -465,13 +465,14 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD]");
+            System.err.println("usage: Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD] [--impl tlsbridge|jsse]");
             System.exit(2);
         }
         Path certs = Path.of(args[0]);
         boolean quick = false;
         int rounds = 5;
         String only = null;
+        String onlyImpl = null; // for profiling one stack: the other's figures are NaN, unchecked
         for (int i = 1; i < args.length; i++) {
             if (args[i].equals("--quick")) {
                 quick = true;
@@ -479,6 +480,8 @@ public final class Bench {
                 rounds = Integer.parseInt(args[++i]);
             } else if (args[i].equals("--only") && i + 1 < args.length) {
                 only = args[++i];
+            } else if (args[i].equals("--impl") && i + 1 < args.length) {
+                onlyImpl = args[++i];
             } else {
                 throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -500,12 +503,15 @@ public final class Bench {
                 }
                 // Warm-up: the same workload, untimed, so that both JITs have compiled their paths.
                 for (Impl impl : impls) {
-                    WORKLOADS[w].run(impl);
+                    if (onlyImpl == null || onlyImpl.equals(impl.name())) {
+                        WORKLOADS[w].run(impl);
+                    }
                 }
                 double[][] results = new double[2][rounds];
                 for (int r = 0; r < rounds; r++) {
                     for (int k = 0; k < 2; k++) {
-                        results[k][r] = WORKLOADS[w].run(impls[k]);
+                        results[k][r] = onlyImpl == null || onlyImpl.equals(impls[k].name())
+                                ? WORKLOADS[w].run(impls[k]) : Double.NaN;
                     }
                 }
                 double a = median(results[0]);
@@ -517,7 +523,7 @@ public final class Bench {
                         bad = true;
                     }
                 }
-                if (Double.isNaN(b)) {
+                if (Double.isNaN(b) && onlyImpl == null) {
                     System.err.printf("Bench: %s gave no anchor figure%n", NAMES[w]);
                     bad = true;
                 }
