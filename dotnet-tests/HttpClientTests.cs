@@ -51,26 +51,7 @@ public class HttpClientTests
         public void Dispose() => _listener.Stop();
     }
 
-    private static HttpClient Client(TlsContext context) => new(new SocketsHttpHandler
-    {
-        // The handler gets http:// addresses so it adds no TLS of its own; the TLS is ours.
-        ConnectCallback = async (connection, cancel) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(connection.DnsEndPoint, cancel);
-            var tls = new TlsStream(new NetworkStream(socket, ownsSocket: true), context);
-            try
-            {
-                await tls.AuthenticateAsClientAsync(connection.DnsEndPoint.Host, cancel);
-            }
-            catch
-            {
-                tls.Dispose();
-                throw;
-            }
-            return tls;
-        },
-    });
+    private static HttpClient Client(TlsContext context) => new(TlsHttp.CreateHandler(context));
 
     [Fact]
     public async Task HttpClientFetchesAPageOverTlsStream()
@@ -83,6 +64,17 @@ public class HttpClientTests
         await responder.Serving.WaitAsync(Peers.Patience);
         Assert.Equal("localhost", responder.ServerName);
         Assert.Equal("GET /index.html HTTP/1.1", responder.RequestLine);
+    }
+
+    [Fact]
+    public async Task HttpGetExampleFetchesAPage()
+    {
+        using var responder = new HttpsResponder();
+        (int exit, string output, string errors) = await Peers.RunProgramAsync(TestEnv.HttpGet, null,
+            $"https://localhost:{responder.Port}/example", "trusted-ca=ca.pem");
+        Assert.True(exit == 0, errors);
+        Assert.Equal(Page, output);
+        Assert.Equal("GET /example HTTP/1.1", responder.RequestLine);
     }
 
     [Fact]

@@ -122,6 +122,29 @@ internal static class Peers
         return e;
     }
 
+    /// <summary>Runs `dotnet PROGRAM ARGS...` (bare certificate names in the arguments expanded)
+    /// with TLSBRIDGE_LIBRARY_PATH set to <paramref name="libraryPath"/>, or else to the library
+    /// this process loaded.</summary>
+    public static async Task<(int Exit, string Output, string Errors)> RunProgramAsync(string program, string? libraryPath, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(program);
+        foreach (string arg in args)
+            start.ArgumentList.Add(Expand(arg));
+        start.Environment[TlsBridgeLibrary.EnvironmentVariable] = libraryPath ?? LoadedLibrary();
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Patience);
+        return (process.ExitCode, await output, await errors);
+    }
+
+    private static string LoadedLibrary()
+    {
+        _ = TlsBridgeLibrary.Version; // loads it, if nothing did yet
+        return TlsBridgeLibrary.LoadedFrom!;
+    }
+
     // ---- echo
 
     /// <summary>Echoes until end of stream, then closes in order.</summary>

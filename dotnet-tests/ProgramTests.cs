@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Threading.Tasks;
 using Xunit;
@@ -10,27 +9,12 @@ namespace TlsBridge.Tests;
 /// process of its own.</summary>
 public class ProgramTests
 {
-    private static async Task<(int Exit, string Output, string Errors)> RunDemoAsync(string? libraryPath, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(TestEnv.Demo);
-        foreach (string arg in args)
-            start.ArgumentList.Add(Peers.Expand(arg));
-        if (libraryPath != null)
-            start.Environment[TlsBridgeLibrary.EnvironmentVariable] = libraryPath;
-        else if (TlsBridgeLibrary.LoadedFrom is { } loaded)
-            start.Environment[TlsBridgeLibrary.EnvironmentVariable] = loaded;
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Peers.Patience);
-        return (process.ExitCode, await output, await errors);
-    }
+    private static Task<(int Exit, string Output, string Errors)> RunDemoAsync(string? libraryPath, params string[] args) =>
+        Peers.RunProgramAsync(TestEnv.Demo, libraryPath, args);
 
     [Fact]
     public async Task DemoClientPrintsTheContractLines()
     {
-        _ = TlsBridgeLibrary.Version; // loads the library, so that LoadedFrom names it for the child
         using var server = new ToolServer("certificate=server.pem", "certificate-key=server.key");
         (int exit, string output, string errors) = await RunDemoAsync(null, "localhost", server.Port.ToString(),
             "trusted-ca=ca.pem", "cipher-list=TLS_AES_256_GCM_SHA384");
@@ -47,7 +31,6 @@ public class ProgramTests
     [Fact]
     public async Task DemoClientReportsAVerificationFailure()
     {
-        _ = TlsBridgeLibrary.Version;
         using var server = new ToolServer("certificate=untrusted.pem", "certificate-key=untrusted.key");
         (int exit, string output, string errors) = await RunDemoAsync(null, "localhost", server.Port.ToString(), "trusted-ca=ca.pem");
         Assert.Equal(1, exit);

@@ -43,6 +43,8 @@ internal static class TestEnv
 
     public static string Demo => Existing("TLSB_DOTNET_DEMO", Path.Combine(BuildDir, "dotnet", "demo", "TlsBridge.Demo.dll"));
 
+    public static string HttpGet => Existing("TLSB_DOTNET_HTTPGET", Path.Combine(BuildDir, "dotnet", "examples", "TlsBridge.HttpGet.dll"));
+
     private static string Existing(string variable, string fallback)
     {
         string path = Environment.GetEnvironmentVariable(variable) ?? fallback;

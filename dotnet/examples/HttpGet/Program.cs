@@ -1,10 +1,8 @@
-// HttpGet https://HOST:PORT/PATH [NAME=VALUE...]: prints the page fetched by HttpClient, with
-// TLS done by tlsbridge. The handler is given an http:// address so that it does not add TLS
-// of its own; ConnectCallback returns the TlsStream and HttpClient speaks HTTP through it.
+// HttpGet https://HOST:PORT/PATH [NAME=VALUE...]: prints the page HttpClient fetches with TLS
+// done by tlsbridge (TlsHttp.CreateHandler). The handler is given the http:// form of the
+// address so that it adds no TLS of its own.
 using System;
 using System.Net.Http;
-using System.Net.Sockets;
-using System.Threading.Tasks;
 using TlsBridge;
 
 if (args.Length < 1 || !Uri.TryCreate(args[0], UriKind.Absolute, out Uri? url) || url.Scheme != "https")
@@ -13,39 +11,23 @@ if (args.Length < 1 || !Uri.TryCreate(args[0], UriKind.Absolute, out Uri? url) |
     return 2;
 }
 
-using var config = new TlsConfig();
-foreach (string option in args[1..])
-{
-    int eq = option.IndexOf('=');
-    config.Set(option[..Math.Max(eq, 0)], option[(eq + 1)..]);
-}
-using TlsContext context = TlsContext.CreateClient(config);
-
-var handler = new SocketsHttpHandler
-{
-    ConnectCallback = async (connection, cancel) =>
-    {
-        var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await tcp.ConnectAsync(connection.DnsEndPoint, cancel);
-            var tls = new TlsStream(new NetworkStream(tcp, ownsSocket: true), context);
-            await tls.AuthenticateAsClientAsync(connection.DnsEndPoint.Host, cancel);
-            return tls;
-        }
-        catch
-        {
-            tcp.Dispose();
-            throw;
-        }
-    },
-};
-using var client = new HttpClient(handler);
-var plain = new UriBuilder(url) { Scheme = "http", Port = url.Port };
 try
 {
-    Console.Write(await client.GetStringAsync(plain.Uri));
+    using var config = new TlsConfig();
+    foreach (string option in args[1..])
+    {
+        int eq = option.IndexOf('=');
+        config.Set(option[..Math.Max(eq, 0)], option[(eq + 1)..]);
+    }
+    using TlsContext context = TlsContext.CreateClient(config);
+    using var client = new HttpClient(TlsHttp.CreateHandler(context));
+    Console.Write(await client.GetStringAsync(new UriBuilder(url) { Scheme = "http", Port = url.Port }.Uri));
     return 0;
+}
+catch (TlsException e)
+{
+    Console.Error.WriteLine($"{e.StatusName}: {e.Message}");
+    return 1;
 }
 catch (HttpRequestException e)
 {
