@@ -90,6 +90,37 @@ public unsafe class AbiManifestTests
         Assert.Equal(["libc!fcntl"], others);
     }
 
+    /// <summary>name -> value of every enum constant in the header (core/include/tlsbridge.h,
+    /// beside the manifest).</summary>
+    private static Dictionary<string, int> HeaderConstants()
+    {
+        string header = Path.Combine(Path.GetDirectoryName(TestEnv.AbiManifest)!, "include", "tlsbridge.h");
+        return System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(header), @"\b(TLSB_[A-Z0-9_]+)\s*=\s*(-?\d+)")
+            .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
+    }
+
+    [Fact]
+    public void TlsStatusIsTheHeadersStatusEnum()
+    {
+        Dictionary<string, int> header = HeaderConstants()
+            .Where(c => c.Key is "TLSB_OK" or "TLSB_CLOSED" || c.Key.StartsWith("TLSB_WANT_") || c.Key.StartsWith("TLSB_ERR_"))
+            .ToDictionary();
+        Assert.Equal(header.OrderBy(c => c.Key), Enum.GetValues<TlsStatus>().ToDictionary(s => s.ToString(), s => (int)s).OrderBy(c => c.Key));
+    }
+
+    [Fact]
+    public void NativeConstantsAreTheHeaders()
+    {
+        Dictionary<string, int> header = HeaderConstants();
+        var constants = NativeType.GetFields(BindingFlags.Static | BindingFlags.NonPublic)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(int) && f.Name.StartsWith("TLSB_")).ToList();
+        Assert.NotEmpty(constants);
+        foreach (FieldInfo constant in constants)
+            Assert.Equal(header[constant.Name], (int)constant.GetRawConstantValue()!);
+        foreach (TlsLogLevel level in Enum.GetValues<TlsLogLevel>())
+            Assert.Equal(header[$"TLSB_LOG_{level.ToString().ToUpperInvariant()}"], (int)level);
+    }
+
     [Fact]
     public void EveryStatusOfTheEnumHasTheCoresName()
     {
