@@ -1,9 +1,7 @@
 using System;
-using System.IO;
 using System.Linq;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
@@ -59,7 +57,7 @@ public class LifetimeTests
     }
 
     /// <summary>A TlsStream client and an SslStream server (which sends nothing unless told).</summary>
-    private static async Task<(TlsStream Client, SslStream Server)> ConnectedPairAsync(Mode mode)
+    internal static async Task<(TlsStream Client, SslStream Server)> ConnectedPairAsync(Mode mode)
     {
         (Socket c, Socket s) = Peers.TcpPair();
         var server = new SslStream(new NetworkStream(s, ownsSocket: true));
@@ -131,36 +129,5 @@ public class LifetimeTests
                 Assert.True(e is null or ObjectDisposedException, e?.ToString());
             }
         }
-    }
-
-    private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
-
-    /// <summary>Streams never disposed: their finalizers free the native connections, which
-    /// close the descriptors the core was given.</summary>
-    [Fact]
-    public async Task FinalizationFreesUndisposedConnections()
-    {
-        const int count = 20;
-        var servers = new SslStream[count];
-        int before = OpenDescriptors();
-        for (int i = 0; i < count; i++)
-            servers[i] = await AbandonClientAsync();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        foreach (SslStream server in servers)
-            server.Dispose();
-        // Each abandoned stream held two descriptors (its Socket and the core's duplicate) and
-        // each server one; all of them are gone again.
-        Assert.InRange(OpenDescriptors(), 0, before + 2);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task<SslStream> AbandonClientAsync()
-    {
-        (TlsStream client, SslStream server) = await ConnectedPairAsync(Mode.Socket);
-        Assert.Equal("ok", client.VerifyResult);
-        return server;
     }
 }
