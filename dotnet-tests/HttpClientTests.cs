@@ -70,7 +70,7 @@ public class HttpClientTests
     public async Task HttpGetExampleFetchesAPage()
     {
         using var responder = new HttpsResponder();
-        (int exit, string output, string errors) = await Peers.RunProgramAsync(TestEnv.HttpGet, null,
+        (int exit, string output, string errors) = await Peers.RunProgramAsync(TestEnv.HttpGet, Peers.LoadedLibrary(),
             $"https://localhost:{responder.Port}/example", "trusted-ca=ca.pem");
         Assert.True(exit == 0, errors);
         Assert.Equal(Page, output);

@@ -123,15 +123,17 @@ internal static class Peers
     }
 
     /// <summary>Runs `dotnet PROGRAM ARGS...` (bare certificate names in the arguments expanded)
-    /// with TLSBRIDGE_LIBRARY_PATH set to <paramref name="libraryPath"/>, or else to the library
-    /// this process loaded.</summary>
+    /// with TLSBRIDGE_LIBRARY_PATH set to <paramref name="libraryPath"/>, or unset if null.</summary>
     public static async Task<(int Exit, string Output, string Errors)> RunProgramAsync(string program, string? libraryPath, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(program);
         foreach (string arg in args)
             start.ArgumentList.Add(Expand(arg));
-        start.Environment[TlsBridgeLibrary.EnvironmentVariable] = libraryPath ?? LoadedLibrary();
+        if (libraryPath == null)
+            start.Environment.Remove(TlsBridgeLibrary.EnvironmentVariable);
+        else
+            start.Environment[TlsBridgeLibrary.EnvironmentVariable] = libraryPath;
         using Process process = Process.Start(start)!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> errors = process.StandardError.ReadToEndAsync();
@@ -139,9 +141,10 @@ internal static class Peers
         return (process.ExitCode, await output, await errors);
     }
 
-    private static string LoadedLibrary()
+    /// <summary>The library this process uses (loaded now if nothing did yet).</summary>
+    public static string LoadedLibrary()
     {
-        _ = TlsBridgeLibrary.Version; // loads it, if nothing did yet
+        _ = TlsBridgeLibrary.Version;
         return TlsBridgeLibrary.LoadedFrom!;
     }
 

@@ -12,6 +12,8 @@ public class ProgramTests
     private static Task<(int Exit, string Output, string Errors)> RunDemoAsync(string? libraryPath, params string[] args) =>
         Peers.RunProgramAsync(TestEnv.Demo, libraryPath, args);
 
+    /// <summary>Without TLSBRIDGE_LIBRARY_PATH: the demo sets TlsBridgeLibrary.LibraryPath in
+    /// code, to the library of the build tree it sits in.</summary>
     [Fact]
     public async Task DemoClientPrintsTheContractLines()
     {
@@ -32,7 +34,7 @@ public class ProgramTests
     public async Task DemoClientReportsAVerificationFailure()
     {
         using var server = new ToolServer("certificate=untrusted.pem", "certificate-key=untrusted.key");
-        (int exit, string output, string errors) = await RunDemoAsync(null, "localhost", server.Port.ToString(), "trusted-ca=ca.pem");
+        (int exit, string output, string errors) = await RunDemoAsync(Peers.LoadedLibrary(), "localhost", server.Port.ToString(), "trusted-ca=ca.pem");
         Assert.Equal(1, exit);
         Assert.Equal("", output);
         Assert.StartsWith("TLSB_ERR_VERIFY: ", errors);
