@@ -45,6 +45,21 @@ class ConfigTest {
         }
     }
 
+    /**
+     * Many options cross in one native call; -Xcheck:jni (the suite's JVM) warns, and so fails the
+     * run, if the JNI library kept a local reference per option.
+     */
+    @Test
+    void manyOptionsCrossInOneCall() {
+        TlsConfig config = new TlsConfig();
+        for (int i = 0; i < 100; i++) {
+            config.set("no-such-option-" + i, "value " + i);
+        }
+        TlsConfigException e = assertThrows(TlsConfigException.class, () -> TlsContext.client(config));
+        assertEquals(TlsStatus.ERR_OPTION_UNKNOWN, e.getStatus());
+        assertTrue(e.getMessage().contains("no-such-option-"), e.getMessage());
+    }
+
     @Test
     void aNulCannotCrossAsACString() {
         assertThrows(IllegalArgumentException.class, () -> new TlsConfig().set("cipher-list", "AES\0GCM"));
