@@ -602,6 +602,40 @@ static int session_name_ok(const tlsb_conn *c, SSL_SESSION *s)
     return ok;
 }
 
+/* Decoding a session parses its certificates, which in OpenSSL 3 costs about as much as the
+ * resumed handshake itself. Clients offer one exported session on many connections, so the
+ * context keeps the session it decoded last and hands out references to it while the same bytes
+ * come in and it is still resumable (a connection freed without close_notify marks it not). */
+static SSL_SESSION *decode_session(struct tlsb_context *ctx, const unsigned char *der, long len)
+{
+    SSL_SESSION *s = NULL;
+    pthread_mutex_lock(&ctx->session_lock);
+    if (ctx->session && ctx->session_len == len && memcmp(ctx->session_der, der, (size_t)len) == 0 &&
+        SSL_SESSION_is_resumable(ctx->session) && SSL_SESSION_up_ref(ctx->session))
+        s = ctx->session;
+    pthread_mutex_unlock(&ctx->session_lock);
+    if (s)
+        return s;
+    const unsigned char *p = der;
+    if (!(s = d2i_SSL_SESSION(NULL, &p, len)))
+        return NULL;
+    unsigned char *copy = malloc((size_t)len);
+    if (copy && SSL_SESSION_up_ref(s)) {
+        memcpy(copy, der, (size_t)len);
+        pthread_mutex_lock(&ctx->session_lock);
+        SSL_SESSION *old = ctx->session;
+        free(ctx->session_der);
+        ctx->session = s;
+        ctx->session_der = copy;
+        ctx->session_len = len;
+        pthread_mutex_unlock(&ctx->session_lock);
+        SSL_SESSION_free(old);
+    } else {
+        free(copy);
+    }
+    return s;
+}
+
 TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int32_t len)
 {
     int32_t rc = check(c, "tlsb_conn_session_import");
@@ -616,8 +650,7 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
     if (memcmp(buf + 4, binding, sizeof binding) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: the session comes from a context with other "
                                             "settings (trust, names, versions); it would skip their checks");
-    const unsigned char *p = buf + SESSION_HEADER;
-    SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, len - SESSION_HEADER);
+    SSL_SESSION *s = decode_session(c->context, buf + SESSION_HEADER, len - SESSION_HEADER);
     if (!s)
         return tlsb_fail_ssl(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session");
     if (!session_name_ok(c, s)) {

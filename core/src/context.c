@@ -137,6 +137,7 @@ TLSB_API int32_t tlsb_context_new(const tlsb_config *config, int32_t role, tlsb_
     if (!c)
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
     atomic_init(&c->refs, 1);
+    pthread_mutex_init(&c->session_lock, NULL);
     c->role = role;
     c->logger = config->logger;
     int32_t rc = tlsb_options_parse(config, role, &c->options);
@@ -171,6 +172,9 @@ TLSB_API void tlsb_context_free(tlsb_context *c)
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     SSL_CTX_free(c->ssl_ctx);
+    SSL_SESSION_free(c->session);
+    free(c->session_der);
+    pthread_mutex_destroy(&c->session_lock);
     sk_X509_pop_free(c->anchors, X509_free);
     tlsb_options_clear(&c->options);
     free(c->settings);

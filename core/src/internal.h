@@ -2,6 +2,7 @@
 #ifndef TLSB_INTERNAL_H
 #define TLSB_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,11 @@ struct tlsb_context {
     STACK_OF(X509) *anchors;       /* explicitly trusted CAs (compat mode rule 1) */
     char *settings;
     tlsb_logger logger;
+    /* The session imported last, decoded (conn.c: decode_session), and its encoding. */
+    pthread_mutex_t session_lock;
+    SSL_SESSION *session;
+    unsigned char *session_der;
+    long session_len;
 };
 void tlsb_context_ref(struct tlsb_context *context);
 
