@@ -3,7 +3,7 @@
  * API and through the same code written directly on OpenSSL, in the same process, interleaved
  * (tlsbridge, OpenSSL, tlsbridge, OpenSSL, ...) for several rounds. Prints one line per workload:
  *
- *   RESULT <face> <workload> <unit> <tlsbridge median> <anchor median>
+ *   RESULT <face> <workload> <unit> <tlsbridge median> <anchor median> <median of round ratios>
  *
  * Usage: bench_c CERT_DIR [--quick] [--rounds N]
  * CERT_DIR holds ca.pem, server-ec.pem and server-ec.key (c-tests/certs/make-certs.sh).
@@ -572,7 +572,12 @@ int main(int argc, char **argv)
             for (int k = 0; k < 2; k++)
                 results[w][k][r] =
                     only_impl && strcmp(only_impl, impls[k]->name) ? NAN : workloads[w].run(&sides[k]);
-        double m[2];
+        /* The ratio is the median of each round's ratio: a round's A and B run back to back, so
+         * load from elsewhere shifts both, while it may hit the medians of A and B unevenly. */
+        double ratios[MAX_ROUNDS];
+        for (int r = 0; r < n; r++)
+            ratios[r] = results[w][0][r] / results[w][1][r];
+        double m[2], ratio = median(ratios, n);
         for (int k = 0; k < 2; k++) {
             m[k] = median(results[w][k], n);
             if (!only_impl && !(m[k] > 0 && isfinite(m[k]))) {
@@ -581,7 +586,7 @@ int main(int argc, char **argv)
                 bad = 1;
             }
         }
-        printf("RESULT c %s %s %.2f %.2f\n", workloads[w].name, workloads[w].unit, m[0], m[1]);
+        printf("RESULT c %s %s %.2f %.2f %.3f\n", workloads[w].name, workloads[w].unit, m[0], m[1], ratio);
         fflush(stdout);
     }
     tlsb_context_free(sides[0].client);

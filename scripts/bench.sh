@@ -44,12 +44,12 @@ fi
 echo
 awk -v pp_reads="${pp_reads:-}" '
   $1 == "RESULT" {
-    face = $2; w = $3; unit[w] = $4; a[face, w] = $5; b[face, w] = $6
+    face = $2; w = $3; unit[w] = $4; a[face, w] = $5; b[face, w] = $6; q[face, w] = $7
     if (!(w in seen)) { seen[w] = 1; order[++n] = w }
   }
   function cell(face, w,   r) {
     if (!((face, w) in a)) return "| – | – | – "
-    r = (a[face, w] == "NaN" || b[face, w] + 0 == 0) ? "n/a" : sprintf("%.2f", a[face, w] / b[face, w])
+    r = (tolower(q[face, w]) == "nan" || q[face, w] == "") ? "n/a" : sprintf("%.2f", q[face, w])
     return sprintf("| %s | %s | **%s** ", a[face, w], b[face, w], r)
   }
   END {
@@ -70,5 +70,6 @@ awk -v pp_reads="${pp_reads:-}" '
         printf "| – | – | "
     }
     print ""
-    if (pp_reads != "") print "\n" pp_reads
+    print "\nratio: tlsbridge / anchor, the median of the per-round ratios (idle: lower is better, else higher)."
+    if (pp_reads != "") print pp_reads
   }' "$results"

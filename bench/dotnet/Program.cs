@@ -1,7 +1,7 @@
 // The .NET face against its anchor: the workloads of ../shared/BENCH.md through tlsbridge
 // (P/Invoke) and through System.Net.Security.SslStream on the same runtime, interleaved
 // (tlsbridge, SslStream, tlsbridge, SslStream, ...) for several rounds after one untimed warm-up
-// round. Prints, per workload, "RESULT dotnet <workload> <unit> <tlsbridge median> <anchor median>",
+// round. Prints, per workload, "RESULT dotnet <workload> <unit> <tlsbridge median> <anchor median> <median round ratio>",
 // the same lines as bench_c. Usage: TlsBridge.Bench CERT_DIR [--quick] [--rounds N] [--only W]; --quick
 // runs small sizes, one round, and fails when a workload gave no sane number (the CTest smoke test).
 //
@@ -72,6 +72,8 @@ using (IImpl sslStream = new SslStreamImpl(certs))
             for (int k = 0; k < 2; k++)
                 results[k][r] = w.Run(impls[k]);
         double a = Median(results[0]), b = Median(results[1]);
+        // The median of each round's ratio: A and B of a round run back to back (bench_c.c).
+        double ratio = Median(Enumerable.Range(0, rounds).Select(r => results[0][r] / results[1][r]).ToArray());
         foreach (double m in new[] { a, b })
         {
             if (!(m > 0 && double.IsFinite(m)))
@@ -80,7 +82,7 @@ using (IImpl sslStream = new SslStreamImpl(certs))
                 bad = true;
             }
         }
-        Console.WriteLine(FormattableString.Invariant($"RESULT dotnet {w.Name} {w.Unit} {a:F2} {b:F2}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT dotnet {w.Name} {w.Unit} {a:F2} {b:F2} {ratio:F3}"));
     }
 }
 return bad ? 1 : 0;

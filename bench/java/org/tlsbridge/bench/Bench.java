@@ -35,7 +35,7 @@ import org.tlsbridge.TlsSocket;
  * The Java face against its anchor: the workloads of ../shared/BENCH.md through tlsbridge (JNI) and
  * through SunJSSE on the same JDK, interleaved (tlsbridge, JSSE, tlsbridge, JSSE, ...) for several
  * rounds after one untimed warm-up round. Prints, per workload,
- * {@code RESULT java <workload> <unit> <tlsbridge median> <anchor median>}, the same lines as
+ * {@code RESULT java <workload> <unit> <tlsbridge median> <anchor median> <median round ratio>}, as
  * bench_c. Usage: {@code Bench CERT_DIR [--quick] [--rounds N] [--only WORKLOAD] [--impl tlsbridge|jsse]}; --quick runs
  * small sizes, one round, and fails when a workload gave no sane number (the CTest smoke test).
  *
@@ -524,13 +524,19 @@ public final class Bench {
                 }
                 double a = median(results[0]);
                 double b = median(results[1]);
+                // The median of each round's ratio: A and B of a round run back to back (bench_c.c).
+                double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    ratios[r] = results[0][r] / results[1][r];
+                }
+                double ratio = median(ratios);
                 for (double m : new double[] {a, b}) {
                     if (onlyImpl == null && !(m > 0 && Double.isFinite(m))) {
                         System.err.printf("Bench: %s gave %s%n", NAMES[w], m);
                         bad = true;
                     }
                 }
-                System.out.printf("RESULT java %s %s %.2f %.2f%n", NAMES[w], UNITS[w], a, b);
+                System.out.printf("RESULT java %s %s %.2f %.2f %.3f%n", NAMES[w], UNITS[w], a, b, ratio);
                 System.out.flush();
             }
         }
