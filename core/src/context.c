@@ -75,7 +75,7 @@ static int32_t describe(struct tlsb_context *c)
                       o->target_name ? o->target_name : (c->role == TLSB_ROLE_CLIENT ? "(dialled host)" : "(none)"),
                       c->role == TLSB_ROLE_SERVER && o->mutual ? "yes" : "no");
         list_line(&t, "certificate", o->certificate, "none");
-        list_line(&t, "trusted-ca", o->trusted_ca, "system");
+        list_line(&t, "trusted-ca", o->trusted_ca, c->role == TLSB_ROLE_CLIENT || o->mutual ? "system" : "none");
         list_line(&t, "crl", o->crl, "none");
         tlsb_text_add(&t, "target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
         if (o->verify_depth >= 0)

@@ -550,7 +550,9 @@ int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *o, STACK
         }
         if (n >= 0)
             tlsb_split_free(items, n);
-    } else if (!SSL_CTX_set_default_verify_paths(ctx)) {
+    } else if ((role == TLSB_ROLE_CLIENT || o->mutual) && !SSL_CTX_set_default_verify_paths(ctx)) {
+        /* Only a context that verifies its peer needs the system store, and loading it costs
+         * tens of milliseconds per context. */
         rc = tlsb_fail_ssl(TLSB_ERR_FILE, "option trusted-ca: the system trust store cannot be loaded");
     }
     if (rc == TLSB_OK && o->crl) {
