@@ -49,13 +49,15 @@ static void cert_names(X509 *cert, char *out, size_t size)
             tlsb_text_add(&t, "%sDNS:%.*s", t.len ? ", " : "", ASN1_STRING_length(g->d.dNSName),
                           (const char *)ASN1_STRING_get0_data(g->d.dNSName));
         else if (g->type == GEN_IPADD) {
-            char *ip = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(g->d.iPAddress), ASN1_STRING_length(g->d.iPAddress));
             const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
-            if (ASN1_STRING_length(g->d.iPAddress) == 4)
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            if (len == 4) {
                 tlsb_text_add(&t, "%sIP:%u.%u.%u.%u", t.len ? ", " : "", a[0], a[1], a[2], a[3]);
-            else
+            } else {
+                char *ip = OPENSSL_buf2hexstr(a, len);
                 tlsb_text_add(&t, "%sIP:%s", t.len ? ", " : "", ip ? ip : "?");
-            OPENSSL_free(ip);
+                OPENSSL_free(ip);
+            }
         }
     }
     if (!t.len) {
