@@ -140,7 +140,7 @@ TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, in
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_dial: %s is NULL", !ctx ? "context" : !host ? "host" : "out");
     if (ctx->role != TLSB_ROLE_CLIENT)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_dial: the context is a server context");
-    int32_t fd = tlsb_tcp_dial(host, port, timeout_ms);
+    int32_t fd = tlsb_tcp_dial(ctx->resolver, host, port, timeout_ms);
     if (fd < 0)
         return fd;
     int32_t rc = conn_new(ctx, fd, host, out);
@@ -556,12 +556,6 @@ TLSB_API const char *tlsb_conn_info(tlsb_conn *c, int32_t key)
 #define SESSION_MAGIC "TLSB"
 #define SESSION_HEADER (4 + SHA256_DIGEST_LENGTH)
 
-static void session_binding(const tlsb_conn *c, unsigned char out[SHA256_DIGEST_LENGTH])
-{
-    const char *settings = c->context->settings;
-    SHA256((const unsigned char *)settings, strlen(settings), out);
-}
-
 TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t cap)
 {
     int32_t rc = check(c, "tlsb_conn_session_export");
@@ -578,7 +572,7 @@ TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t ca
                        SESSION_HEADER + len, cap);
     else {
         memcpy(buf, SESSION_MAGIC, 4);
-        session_binding(c, buf + 4);
+        memcpy(buf + 4, c->context->settings_digest, SHA256_DIGEST_LENGTH);
         unsigned char *p = buf + SESSION_HEADER;
         rc = SESSION_HEADER + i2d_SSL_SESSION(s, &p);
     }
@@ -645,9 +639,7 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session exported by tlsbridge");
     if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || c->handshake_done)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_import: only a TLS client before its handshake");
-    unsigned char binding[SHA256_DIGEST_LENGTH];
-    session_binding(c, binding);
-    if (memcmp(buf + 4, binding, sizeof binding) != 0)
+    if (memcmp(buf + 4, c->context->settings_digest, SHA256_DIGEST_LENGTH) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: the session comes from a context with other "
                                             "settings (trust, names, versions); it would skip their checks");
     SSL_SESSION *s = decode_session(c->context, buf + SESSION_HEADER, len - SESSION_HEADER);

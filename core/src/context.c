@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 
 #include "internal.h"
 
@@ -83,11 +84,14 @@ static int32_t describe(struct tlsb_context *c)
         else
             tlsb_text_add(&t, "verify-depth: default\n");
     }
+    if (c->role == TLSB_ROLE_CLIENT)
+        tlsb_text_add(&t, "dns-cache-ttl: %ds\n", o->dns_cache_ttl);
     tlsb_text_add(&t, "compat-mode: %s\n", tlsb_compat() ? "on" : "off");
     for (size_t i = 0; i < o->warning_count; i++)
         tlsb_text_add(&t, "warning: %s\n", o->warnings[i]);
     if (!(c->settings = tlsb_text_take(&t)))
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    SHA256((const unsigned char *)c->settings, strlen(c->settings), c->settings_digest);
     return TLSB_OK;
 }
 
@@ -105,6 +109,11 @@ static int32_t build_ssl_ctx(struct tlsb_context *c)
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     /* Renegotiation would let a read need a write (and the reverse) mid-stream. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    /* One TLS 1.3 ticket per handshake, not OpenSSL's two: a tlsbridge client keeps one session
+     * (tlsb_conn_session_export), as JSSE's server sends one; the second cost each side an
+     * encryption, a record and a session copy per handshake. */
+    if (c->role == TLSB_ROLE_SERVER)
+        SSL_CTX_set_num_tickets(ctx, 1);
     /* Server sessions of tls-mutual contexts must carry an id context to be resumable. */
     static const unsigned char sid_ctx[] = "tlsbridge";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
@@ -143,6 +152,8 @@ TLSB_API int32_t tlsb_context_new(const tlsb_config *config, int32_t role, tlsb_
     int32_t rc = tlsb_options_parse(config, role, &c->options);
     if (rc == TLSB_OK && c->options.tls)
         rc = build_ssl_ctx(c);
+    if (rc == TLSB_OK && role == TLSB_ROLE_CLIENT && !(c->resolver = tlsb_resolver_new(c->options.dns_cache_ttl)))
+        rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
     if (rc == TLSB_OK)
         rc = describe(c);
     if (rc != TLSB_OK) {
@@ -175,6 +186,7 @@ TLSB_API void tlsb_context_free(tlsb_context *c)
     SSL_SESSION_free(c->session);
     free(c->session_der);
     pthread_mutex_destroy(&c->session_lock);
+    tlsb_resolver_free(c->resolver);
     sk_X509_pop_free(c->anchors, X509_free);
     tlsb_options_clear(&c->options);
     free(c->settings);

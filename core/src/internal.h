@@ -6,7 +6,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -70,8 +72,10 @@ typedef struct {
     size_t warning_count;
     int wildcards;             /* tls-target-name-wildcards: 1 allow (default), 0 deny */
     int verify_depth;          /* tls-verify-depth: most intermediates allowed, -1 = OpenSSL's default */
+    int dns_cache_ttl;         /* dns-cache-ttl: seconds tlsb_dial keeps a resolved host */
 } tlsb_options;
 
+#define TLSB_DNS_CACHE_TTL 30 /* seconds, as the JVM's networkaddress.cache.ttl */
 int32_t tlsb_options_parse(const struct tlsb_config *config, int32_t role, tlsb_options *out);
 void tlsb_options_clear(tlsb_options *options);
 int32_t tlsb_options_warn(tlsb_options *options, const char *fmt, ...)
@@ -117,6 +121,23 @@ int tlsb_name_match(X509 *cert, const char *name, int wildcards);
 /* 1 if domain (lower case) is a public suffix (ICANN section of the public suffix list). */
 int tlsb_public_suffix(const char *domain);
 
+/* ---- resolve.c ---- */
+#define TLSB_RESOLVE_MAX 8 /* addresses tried per host */
+typedef struct {
+    int family, socktype, protocol;
+    socklen_t len;
+    struct sockaddr_storage addr;
+} tlsb_address;
+typedef struct tlsb_resolver tlsb_resolver;
+/* A cache that keeps each resolved host for ttl_seconds (0: resolves every time). */
+tlsb_resolver *tlsb_resolver_new(int32_t ttl_seconds);
+void tlsb_resolver_free(tlsb_resolver *resolver);
+/* host:port as at most TLSB_RESOLVE_MAX addresses in out; returns their count or a negative
+ * status; *cached: whether they came from the cache. */
+int32_t tlsb_resolve(tlsb_resolver *resolver, const char *host, int32_t port, tlsb_address *out, int *cached);
+/* Drops host from the cache. */
+void tlsb_resolver_forget(tlsb_resolver *resolver, const char *host);
+
 /* ---- context.c ---- */
 struct tlsb_context {
     atomic_int refs;
@@ -125,7 +146,9 @@ struct tlsb_context {
     SSL_CTX *ssl_ctx;              /* NULL when tls=0 */
     STACK_OF(X509) *anchors;       /* explicitly trusted CAs (compat mode rule 1) */
     char *settings;
+    unsigned char settings_digest[SHA256_DIGEST_LENGTH]; /* SHA-256 of settings: what an exported session is bound to */
     tlsb_logger logger;
+    tlsb_resolver *resolver;       /* clients: tlsb_dial's dns-cache-ttl cache */
     /* The session imported last, decoded (conn.c: decode_session), and its encoding. */
     pthread_mutex_t session_lock;
     SSL_SESSION *session;
@@ -138,8 +161,9 @@ void tlsb_context_ref(struct tlsb_context *context);
 int tlsb_compat(void);
 
 /* ---- transport.c ---- */
-/* Connects to host:port within timeout_ms; returns fd or a negative status. */
-int32_t tlsb_tcp_dial(const char *host, int32_t port, int32_t timeout_ms);
+/* Connects to host:port within timeout_ms, resolving through resolver (NULL: no cache); returns
+ * fd or a negative status. */
+int32_t tlsb_tcp_dial(tlsb_resolver *resolver, const char *host, int32_t port, int32_t timeout_ms);
 /* Waits until fd is ready (POLLIN/POLLOUT); returns 0, TLSB_ERR_TIMEOUT or TLSB_ERR_IO. */
 int32_t tlsb_wait_fd(int fd, short events, int32_t timeout_ms);
 void tlsb_tcp_tune(int fd);

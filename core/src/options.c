@@ -287,7 +287,7 @@ static int valid_host_name(const char *v)
 static const char *const known_options =
     "tls, tls-mutual, certificate, certificate-key, trusted-ca, tls-crl, tls-target-name-check, "
     "tls-target-name, cipher-list, sec-protocol, tls-version, protocol-list, tls-target-name-wildcards, "
-    "tls-verify-depth";
+    "tls-verify-depth, dns-cache-ttl";
 
 static int32_t keep(char **slot, const char *v)
 {
@@ -303,6 +303,7 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
     o->name_check = role == TLSB_ROLE_CLIENT;
     o->wildcards = 1;
     o->verify_depth = -1;
+    o->dns_cache_ttl = TLSB_DNS_CACHE_TTL;
     unsigned versions = TLSB_V12 | TLSB_V13;
     tlsb_text sources = {0};
     int given = 0;
@@ -386,6 +387,18 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
                                "option tls-verify-depth: bad value '%s'; allowed: 0 to 255 (intermediate CAs)", v);
             else
                 o->verify_depth = (int)depth;
+        } else if (strcmp(name, "dns-cache-ttl") == 0) {
+            if (empty)
+                continue;
+            char *end;
+            long ttl = strtol(v, &end, 10);
+            if (*end || end == v || ttl < 0 || ttl > 86400)
+                rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
+                               "option dns-cache-ttl: bad value '%s'; allowed: 0 (no cache) to 86400 seconds", v);
+            else if (role == TLSB_ROLE_SERVER)
+                rc = tlsb_options_warn(o, "dns-cache-ttl applies to clients (tlsb_dial); ignored for a server");
+            else
+                o->dns_cache_ttl = (int)ttl;
         } else {
             rc = tlsb_fail(TLSB_ERR_OPTION_UNKNOWN, "unknown option '%s'; known options: %s", name, known_options);
         }

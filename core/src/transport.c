@@ -1,7 +1,6 @@
 /* TCP for socket mode: dialling with a timeout, and the socket options every connection gets. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -43,16 +42,16 @@ static int64_t now_ms(void)
 }
 
 /* One address: non-blocking connect, wait, then back to blocking. */
-static int32_t try_connect(const struct addrinfo *ai, int32_t timeout_ms, int *err)
+static int32_t try_connect(const tlsb_address *a, int32_t timeout_ms, int *err)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (fd < 0) {
         *err = errno;
         return -1;
     }
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int r = connect(fd, (const struct sockaddr *)&a->addr, a->len);
     if (r != 0 && errno == EINPROGRESS) {
         int32_t w = tlsb_wait_fd(fd, POLLOUT, timeout_ms);
         socklen_t len = sizeof *err;
@@ -73,30 +72,42 @@ static int32_t try_connect(const struct addrinfo *ai, int32_t timeout_ms, int *e
     return fd;
 }
 
-int32_t tlsb_tcp_dial(const char *host, int32_t port, int32_t timeout_ms)
+/* The first of the addresses that accepts a connection before the deadline (0: none). */
+static int32_t connect_any(const tlsb_address *addresses, int count, int64_t deadline, int *err)
 {
-    if (port <= 0 || port > 65535)
-        return tlsb_fail(TLSB_ERR_ARGUMENT, "dial %s: port %d is out of range 1-65535", host, port);
-    char service[8];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res;
-    int g = getaddrinfo(host, service, &hints, &res);
-    if (g != 0)
-        return tlsb_fail(TLSB_ERR_RESOLVE, "dial %s:%d: cannot resolve '%s': %s", host, port, host, gai_strerror(g));
-    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-    int err = 0, fd = -1;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    int32_t fd = -1;
+    for (int i = 0; i < count && fd < 0; i++) {
         int32_t left = 0;
         if (deadline) {
             left = (int32_t)(deadline - now_ms());
             if (left <= 0) {
-                err = ETIMEDOUT;
+                *err = ETIMEDOUT;
                 break;
             }
         }
-        fd = try_connect(ai, left, &err);
+        fd = try_connect(&addresses[i], left, err);
     }
-    freeaddrinfo(res);
+    return fd;
+}
+
+int32_t tlsb_tcp_dial(tlsb_resolver *resolver, const char *host, int32_t port, int32_t timeout_ms)
+{
+    if (port <= 0 || port > 65535)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "dial %s: port %d is out of range 1-65535", host, port);
+    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    tlsb_address addresses[TLSB_RESOLVE_MAX];
+    int cached, err = 0;
+    int32_t count = tlsb_resolve(resolver, host, port, addresses, &cached);
+    if (count < 0)
+        return count;
+    int32_t fd = connect_any(addresses, count, deadline, &err);
+    /* Cached addresses that all refuse may be stale (a fail-over): resolve afresh and try once more. */
+    if (fd < 0 && cached && err != ETIMEDOUT) {
+        tlsb_resolver_forget(resolver, host);
+        if ((count = tlsb_resolve(resolver, host, port, addresses, &cached)) < 0)
+            return count;
+        fd = connect_any(addresses, count, deadline, &err);
+    }
     if (fd >= 0)
         return fd;
     if (err == ETIMEDOUT)
