@@ -153,36 +153,21 @@ sealed class TlsbridgeImpl : IImpl
     {
         TlsStream s = _listener.Accept(_server);
         s.AuthenticateAsServer();
-        return new Conn(s, null);
+        return new Conn(s);
     }
 
-    // A session can only be offered before the handshake, which TlsStream.Connect runs at once:
-    // resuming connections dial with a .NET Socket and hand it to the core (socket mode) instead.
-    public IConn Dial(bool resume)
-    {
-        if (!resume)
-            return new Conn(TlsStream.Connect(_client, Spec.Host, _listener.Port), null);
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        socket.Connect(IPAddress.Loopback, _listener.Port);
-        var s = new TlsStream(socket, _client) { SessionToResume = _session };
-        s.AuthenticateAsClient(Spec.Host);
-        return new Conn(s, socket);
-    }
+    public IConn Dial(bool resume) =>
+        new Conn(TlsStream.Connect(_client, Spec.Host, _listener.Port, null, resume ? _session : null));
 
     public void Keep(IConn conn) => _session = ((TlsStream)conn.Stream).ExportSession();
 
-    private sealed class Conn(TlsStream stream, Socket? socket) : IConn
+    private sealed class Conn(TlsStream stream) : IConn
     {
         public Stream Stream => stream;
         public void Shutdown() => stream.Shutdown();
         public bool? Reused => stream.IsSessionReused;
         public string Suite => stream.CipherSuiteIana;
-
-        public void Dispose()
-        {
-            stream.Dispose();
-            socket?.Dispose();
-        }
+        public void Dispose() => stream.Dispose();
     }
 
     public void Dispose()

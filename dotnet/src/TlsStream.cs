@@ -12,11 +12,11 @@ namespace TlsBridge;
 /// <remarks>
 /// Buffer mode (<see cref="TlsStream(Stream, TlsContext, bool)"/>) runs over any readable and
 /// writable Stream; socket mode (<see cref="TlsStream(Socket, TlsContext, bool)"/>,
-/// <see cref="Connect"/>, <see cref="TlsListener.Accept"/>) lets the core read and write the
-/// descriptor itself. One read and one write may run at the same time, as with SslStream.
-/// Dispose is idempotent and may be called from any thread: a read or write in progress then
-/// ends with <see cref="ObjectDisposedException"/>. Dispose does not send close_notify; call
-/// <see cref="ShutdownAsync"/> first for an orderly close.
+/// <see cref="Connect(TlsContext, string, int, TimeSpan?)"/>, <see cref="TlsListener.Accept"/>)
+/// lets the core read and write the descriptor itself. One read and one write may run at the
+/// same time, as with SslStream. Dispose is idempotent and may be called from any thread: a read
+/// or write in progress then ends with <see cref="ObjectDisposedException"/>. Dispose does not
+/// send close_notify; call <see cref="ShutdownAsync"/> first for an orderly close.
 /// </remarks>
 public sealed class TlsStream : Stream
 {
@@ -53,7 +53,15 @@ public sealed class TlsStream : Stream
 
     /// <summary>Dials host:port with the core (socket mode) and completes the client handshake;
     /// the target name is <paramref name="host"/> unless tls-target-name says otherwise.</summary>
-    public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout = null)
+    public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout = null) =>
+        Connect(context, host, port, timeout, null);
+
+    /// <summary>As <see cref="Connect(TlsContext, string, int, TimeSpan?)"/>, offering
+    /// <paramref name="sessionToResume"/> (from <see cref="ExportSession"/>; null: none) for
+    /// resumption, as <see cref="SessionToResume"/> does; <see cref="IsSessionReused"/> tells
+    /// whether the server took it. A session from a context with other settings, or for another
+    /// target name, throws <see cref="TlsException"/> before the handshake.</summary>
+    public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout, byte[]? sessionToResume)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(host);
@@ -61,6 +69,8 @@ public sealed class TlsStream : Stream
         var stream = FromNativeConnection(context, conn);
         try
         {
+            if (sessionToResume != null)
+                stream.ImportSession(sessionToResume);
             stream.HandshakeAsync(async: false, default).GetAwaiter().GetResult();
         }
         catch
@@ -295,8 +305,8 @@ public sealed class TlsStream : Stream
         return Task.CompletedTask;
     }
 
-    /// <summary>Streams made by <see cref="Connect"/> and <see cref="TlsListener.Accept"/> wait
-    /// inside the core, which can bound each wait.</summary>
+    /// <summary>Streams made by <see cref="Connect(TlsContext, string, int, TimeSpan?)"/> and
+    /// <see cref="TlsListener.Accept"/> wait inside the core, which can bound each wait.</summary>
     public override bool CanTimeout => _transport is CoreSocketTransport;
 
     /// <summary>For <see cref="CanTimeout"/> streams: the limit in milliseconds for each wait of a
