@@ -305,6 +305,31 @@ static jint JNICALL n_write(JNIEnv *env, jclass cls, jlong h, jbyteArray buffer,
     return returned(env, tlsb_conn_write(c->conn, c->write_buf, n));
 }
 
+/* A direct ByteBuffer's memory stays put and lives while the Java caller holds the buffer, so the
+ * core reads and writes it in place, with no copy and no pinning, even while it blocks. */
+static uint8_t *direct_address(JNIEnv *env, jobject buffer)
+{
+    uint8_t *base = (*env)->GetDirectBufferAddress(env, buffer);
+    if (!base) {
+        jclass iae = (*env)->FindClass(env, "java/lang/IllegalArgumentException");
+        if (iae)
+            (*env)->ThrowNew(env, iae, "tlsbridge: not a direct ByteBuffer");
+    }
+    return base;
+}
+
+static jint JNICALL n_read_direct(JNIEnv *env, jclass cls, jlong h, jobject buffer, jint offset, jint length)
+{
+    uint8_t *base = direct_address(env, buffer);
+    return base ? returned(env, tlsb_conn_read(CONN(h), base + offset, length)) : 0;
+}
+
+static jint JNICALL n_write_direct(JNIEnv *env, jclass cls, jlong h, jobject buffer, jint offset, jint length)
+{
+    uint8_t *base = direct_address(env, buffer);
+    return base ? returned(env, tlsb_conn_write(CONN(h), base + offset, length)) : 0;
+}
+
 static void JNICALL n_shutdown(JNIEnv *env, jclass cls, jlong h)
 {
     int32_t rc = tlsb_conn_shutdown(CONN(h));
@@ -472,6 +497,8 @@ static const JNINativeMethod natives[] = {
     NATIVE("handshake", "(J)I", n_handshake),
     NATIVE("read", "(J[BII)I", n_read),
     NATIVE("write", "(J[BII)I", n_write),
+    NATIVE("readDirect", "(JLjava/nio/ByteBuffer;II)I", n_read_direct),
+    NATIVE("writeDirect", "(JLjava/nio/ByteBuffer;II)I", n_write_direct),
     NATIVE("shutdown", "(J)V", n_shutdown),
     NATIVE("close", "(J)V", n_close),
     NATIVE("free", "(J)V", n_free),

@@ -303,7 +303,10 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
         return TLSB_OK;
     if (!c->ssl)
         return clear_attempt(c, op, buf, len);
-    ERR_clear_error();
+    /* SSL_get_error needs an empty error queue; clearing one that is already empty costs ~800
+     * instructions in OpenSSL 3.0, a tenth of a small record's SSL_read. */
+    if (ERR_peek_error())
+        ERR_clear_error();
     errno = 0;
     int r = 0;
     switch (op) {

@@ -116,6 +116,10 @@ final class Native {
     static native int read(long conn, byte[] buffer, int offset, int length) throws TlsException;
     /** Bytes written (at most one internal buffer), or TLSB_WANT_* in buffer mode. */
     static native int write(long conn, byte[] buffer, int offset, int length) throws TlsException;
+    /** As read, into a direct buffer in place (offset from its start; any length). */
+    static native int readDirect(long conn, java.nio.ByteBuffer buffer, int offset, int length) throws TlsException;
+    /** As write, from a direct buffer in place (offset from its start; any length). */
+    static native int writeDirect(long conn, java.nio.ByteBuffer buffer, int offset, int length) throws TlsException;
     static native void shutdown(long conn) throws TlsException;
     static native void close(long conn);
     static native void free(long conn);

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -83,7 +85,7 @@ public final class TlsSocket implements Closeable {
         handshakeLock.lock();
         try {
             if (!handshaken) {
-                run(OP_HANDSHAKE, null, 0, 0);
+                run(OP_HANDSHAKE, null, null, 0, 0);
                 handshaken = true;
             }
         } finally {
@@ -101,6 +103,49 @@ public final class TlsSocket implements Closeable {
     public OutputStream getOutputStream() throws TlsException {
         checkOpen();
         return output;
+    }
+
+    /**
+     * Plaintext from the peer into {@code dst}, as {@code ReadableByteChannel.read}: at most its
+     * remaining bytes from its position, which advances; returns the count, or -1 after the peer's
+     * close_notify. The core fills a direct buffer in place, saving the copy a byte[] costs.
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
+        int position = dst.position();
+        int length = dst.remaining();
+        if (length == 0) {
+            return 0;
+        }
+        int n = dst.isDirect() ? readPlain(null, dst, position, length)
+                : readPlain(dst.array(), null, dst.arrayOffset() + position, length);
+        if (n > 0) {
+            dst.position(position + n);
+        }
+        return n;
+    }
+
+    /**
+     * Sends all of {@code src}'s remaining bytes, as {@code WritableByteChannel.write} in blocking
+     * mode: its position advances to its limit; returns the count. The core encrypts a direct
+     * buffer in place, saving the copy a byte[] costs.
+     */
+    public int write(ByteBuffer src) throws IOException {
+        int position = src.position();
+        int length = src.remaining();
+        if (src.isDirect()) {
+            writePlain(null, src, position, length);
+        } else if (src.hasArray()) {
+            writePlain(src.array(), null, src.arrayOffset() + position, length);
+        } else {
+            byte[] copy = new byte[length]; // a read-only heap buffer hides its array
+            src.duplicate().get(copy);
+            writePlain(copy, null, 0, length);
+        }
+        src.position(position + length);
+        return length;
     }
 
     /** The negotiated version, e.g. "TLSv1.3" ("none" with tls=0). */
@@ -247,17 +292,24 @@ public final class TlsSocket implements Closeable {
      * Runs one operation to its result. In socket mode the core blocks as needed; in buffer mode
      * the core answers TLSB_WANT_READ instead, and this loop moves ciphertext between the core and
      * the socket: it sends what the core produced after every call and feeds the socket's bytes in.
+     * Plaintext is in {@code array}, or in the direct buffer {@code direct} (offset from its start).
      */
-    private int run(int op, byte[] buffer, int offset, int length) throws IOException {
+    private int run(int op, byte[] array, ByteBuffer direct, int offset, int length) throws IOException {
         for (;;) {
             long seenFeeds = feeds;
             int rc;
             long h = resource.acquire();
             try {
                 try {
-                    rc = op == OP_READ ? Native.read(h, buffer, offset, length)
-                            : op == OP_WRITE ? Native.write(h, buffer, offset, length)
-                            : Native.handshake(h);
+                    if (op == OP_READ) {
+                        rc = direct != null ? Native.readDirect(h, direct, offset, length)
+                                : Native.read(h, array, offset, length);
+                    } else if (op == OP_WRITE) {
+                        rc = direct != null ? Native.writeDirect(h, direct, offset, length)
+                                : Native.write(h, array, offset, length);
+                    } else {
+                        rc = Native.handshake(h);
+                    }
                 } catch (TlsException e) {
                     if (transport != null) {
                         sendAlert(h);
@@ -373,6 +425,36 @@ public final class TlsSocket implements Closeable {
         return t;
     }
 
+    /** One read of plaintext into array or direct (see run); -1 after the peer's close_notify. */
+    private int readPlain(byte[] array, ByteBuffer direct, int offset, int length) throws IOException {
+        startHandshake();
+        readLock.lock();
+        try {
+            int rc = run(OP_READ, array, direct, offset, length);
+            return rc == TlsStatus.CLOSED ? -1 : rc;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Writes all of length bytes of array or direct (see run). */
+    private void writePlain(byte[] array, ByteBuffer direct, int offset, int length) throws IOException {
+        startHandshake();
+        writeLock.lock();
+        try {
+            while (length > 0) {
+                int n = run(OP_WRITE, array, direct, offset, length);
+                if (n == TlsStatus.CLOSED) {
+                    throw TlsException.of(n, "write: the peer has closed the TLS session");
+                }
+                offset += n;
+                length -= n;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     private final class Input extends InputStream {
         @Override
         public int read() throws IOException {
@@ -386,14 +468,7 @@ public final class TlsSocket implements Closeable {
             if (len == 0) {
                 return 0;
             }
-            startHandshake();
-            readLock.lock();
-            try {
-                int rc = run(OP_READ, b, off, len);
-                return rc == TlsStatus.CLOSED ? -1 : rc;
-            } finally {
-                readLock.unlock();
-            }
+            return readPlain(b, null, off, len);
         }
 
         @Override
@@ -411,20 +486,7 @@ public final class TlsSocket implements Closeable {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             Objects.checkFromIndexSize(off, len, b.length);
-            startHandshake();
-            writeLock.lock();
-            try {
-                while (len > 0) {
-                    int n = run(OP_WRITE, b, off, len);
-                    if (n == TlsStatus.CLOSED) {
-                        throw TlsException.of(n, "write: the peer has closed the TLS session");
-                    }
-                    off += n;
-                    len -= n;
-                }
-            } finally {
-                writeLock.unlock();
-            }
+            writePlain(b, null, off, len);
         }
 
         @Override

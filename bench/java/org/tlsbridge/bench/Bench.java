@@ -2,9 +2,8 @@ package org.tlsbridge.bench;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,13 +47,19 @@ public final class Bench {
     private static final int MSG_SIZE = 64;
     private static final int SERVER_THREADS = 2;
 
-    /** One connection, blocking streams; read returns -1 after the peer's close_notify. */
+    /**
+     * One connection, blocking; plaintext moves through ByteBuffers from {@link Impl#buffer}, each
+     * stack's fastest kind: direct for tlsbridge (the core reads and writes them in place), heap
+     * arrays for JSSE's streams.
+     */
     interface Conn extends AutoCloseable {
         void handshake() throws IOException;
 
-        InputStream in() throws IOException;
+        /** Fills buffer from its position as far as one read goes: the count, or -1 after close_notify. */
+        int read(ByteBuffer buffer) throws IOException;
 
-        OutputStream out() throws IOException;
+        /** Sends buffer's remaining bytes. */
+        void write(ByteBuffer buffer) throws IOException;
 
         /** Sends close_notify. */
         void shutdownOutput() throws IOException;
@@ -71,6 +76,8 @@ public final class Bench {
         String name();
 
         int port();
+
+        ByteBuffer buffer(int size);
 
         Conn accept() throws IOException;
 
@@ -114,6 +121,10 @@ public final class Bench {
             }
         }
 
+        public ByteBuffer buffer(int size) {
+            return ByteBuffer.allocateDirect(size);
+        }
+
         public Conn accept() throws IOException {
             return new Socket(listener.accept());
         }
@@ -141,12 +152,12 @@ public final class Bench {
                 socket.startHandshake();
             }
 
-            public InputStream in() throws IOException {
-                return socket.getInputStream();
+            public int read(ByteBuffer buffer) throws IOException {
+                return socket.read(buffer);
             }
 
-            public OutputStream out() throws IOException {
-                return socket.getOutputStream();
+            public void write(ByteBuffer buffer) throws IOException {
+                socket.write(buffer);
             }
 
             public void shutdownOutput() throws IOException {
@@ -212,6 +223,10 @@ public final class Bench {
             return listener.getLocalPort();
         }
 
+        public ByteBuffer buffer(int size) {
+            return ByteBuffer.allocate(size);
+        }
+
         public Conn accept() throws IOException {
             SSLSocket s = (SSLSocket) listener.accept();
             s.setTcpNoDelay(true);
@@ -240,12 +255,17 @@ public final class Bench {
                     s.startHandshake();
                 }
 
-                public InputStream in() throws IOException {
-                    return s.getInputStream();
+                public int read(ByteBuffer b) throws IOException {
+                    int n = s.getInputStream().read(b.array(), b.arrayOffset() + b.position(), b.remaining());
+                    if (n > 0) {
+                        b.position(b.position() + n);
+                    }
+                    return n;
                 }
 
-                public OutputStream out() throws IOException {
-                    return s.getOutputStream();
+                public void write(ByteBuffer b) throws IOException {
+                    s.getOutputStream().write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+                    b.position(b.limit());
                 }
 
                 public void shutdownOutput() throws IOException {
@@ -298,19 +318,18 @@ public final class Bench {
             AtomicInteger remaining = new AtomicInteger(connections);
             for (int i = 0; i < SERVER_THREADS; i++) {
                 Thread t = new Thread(() -> {
-                    byte[] buf = new byte[WRITE_SIZE];
+                    ByteBuffer buf = impl.buffer(WRITE_SIZE);
+                    ByteBuffer answer = impl.buffer(1).put(0, (byte) '!');
                     while (remaining.getAndDecrement() > 0) {
                         try (Conn c = impl.accept()) {
                             c.handshake();
-                            InputStream in = c.in();
-                            OutputStream out = c.out();
                             long total = 0;
-                            for (int n; (n = in.read(buf)) > 0; ) {
+                            for (int n; (n = c.read(buf.clear())) > 0; ) {
                                 total += n;
                                 if (bulkBytes == 0) {
-                                    out.write(buf, 0, n);
+                                    c.write(buf.flip());
                                 } else if (total == bulkBytes) {
-                                    out.write('!');
+                                    c.write(answer.clear());
                                 }
                             }
                         } catch (Throwable e) {
@@ -353,11 +372,9 @@ public final class Bench {
     }
 
     /** close_notify both ways, reading what comes before the server's (tickets). */
-    static void finish(Conn c) throws IOException {
+    static void finish(Conn c, ByteBuffer buf) throws IOException {
         c.shutdownOutput();
-        InputStream in = c.in();
-        byte[] buf = new byte[256];
-        while (in.read(buf) >= 0) {
+        while (c.read(buf.clear()) >= 0) {
             // drain to the close
         }
     }
@@ -365,19 +382,19 @@ public final class Bench {
     static double bulk(Impl impl) throws Exception {
         long bytes = bulkMiB << 20;
         Server server = new Server(impl, 1, bytes);
-        byte[] data = new byte[WRITE_SIZE];
+        ByteBuffer data = impl.buffer(WRITE_SIZE);
+        ByteBuffer answer = impl.buffer(256);
         double seconds;
         try (Conn c = connect(impl, false)) {
-            OutputStream out = c.out();
             long t0 = System.nanoTime();
             for (long sent = 0; sent < bytes; sent += WRITE_SIZE) {
-                out.write(data);
+                c.write(data.clear());
             }
-            if (c.in().read() != '!') {
+            if (c.read(answer.clear()) != 1 || answer.get(0) != '!') {
                 throw new IllegalStateException("bulk: no answer");
             }
             seconds = (System.nanoTime() - t0) / 1e9;
-            finish(c);
+            finish(c, answer);
         }
         server.join();
         return bulkMiB / seconds;
@@ -391,6 +408,7 @@ public final class Bench {
         long t0 = System.nanoTime();
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(() -> {
+                ByteBuffer buf = impl.buffer(256);
                 try {
                     for (int k = 0; k < count; k++) {
                         try (Conn c = connect(impl, resume)) {
@@ -398,7 +416,7 @@ public final class Bench {
                             if (reused != null && reused != resume) {
                                 throw new IllegalStateException(resume ? "a session was not resumed" : "a session was resumed");
                             }
-                            finish(c);
+                            finish(c, buf);
                         }
                     }
                 } catch (Throwable e) {
@@ -423,7 +441,7 @@ public final class Bench {
     static double resume(Impl impl) throws Exception {
         Server server = new Server(impl, 1, 0);
         try (Conn c = connect(impl, true)) {
-            finish(c);
+            finish(c, impl.buffer(256));
             impl.keepSession(c);
         }
         server.join();
@@ -432,23 +450,21 @@ public final class Bench {
 
     static double pingPong(Impl impl) throws Exception {
         Server server = new Server(impl, 1, 0);
-        byte[] msg = new byte[MSG_SIZE];
-        byte[] back = new byte[MSG_SIZE];
+        ByteBuffer msg = impl.buffer(MSG_SIZE);
+        ByteBuffer back = impl.buffer(MSG_SIZE);
         double seconds;
         try (Conn c = connect(impl, false)) {
-            OutputStream out = c.out();
-            InputStream in = c.in();
             long t0 = System.nanoTime();
             for (int i = 0; i < ppCount; i++) {
-                out.write(msg);
-                for (int got = 0, n; got < MSG_SIZE; got += n) {
-                    if ((n = in.read(back, got, MSG_SIZE - got)) <= 0) {
+                c.write(msg.clear());
+                for (back.clear(); back.hasRemaining(); ) {
+                    if (c.read(back) <= 0) {
                         throw new IllegalStateException("pp: the echo ended");
                     }
                 }
             }
             seconds = (System.nanoTime() - t0) / 1e9;
-            finish(c);
+            finish(c, back);
         }
         server.join();
         return ppCount / seconds;
