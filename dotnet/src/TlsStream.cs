@@ -22,10 +22,14 @@ public sealed class TlsStream : Stream
 {
     private readonly TlsContext _context;
     private readonly Transport _transport;
-    private readonly CancellationTokenSource _disposed = new();
+    // Made on first use (see DisposedToken): a core socket stream waits inside the core and
+    // never needs one.
+    private CancellationTokenSource? _disposedSource;
     private SafeConnHandle? _conn;
     private int _authenticating;
     private int _disposeStarted;
+    // Operations in progress (DriveAsync), so that Dispose knows whether one may need waking.
+    private int _calls;
     private int _timeoutMs = Timeout.Infinite;
     private volatile bool _authenticated;
 
@@ -127,9 +131,10 @@ public sealed class TlsStream : Stream
             throw new InvalidOperationException("authentication was already started on this stream");
         if (_conn == null)
         {
-            _conn = _transport.Create(_context.Handle, targetHost);
-            // A Dispose that ran while the connection was being made did not see it.
-            if (_disposed.IsCancellationRequested)
+            // A full fence before the check: a Dispose that ran while the connection was being
+            // made either sees it or is seen here.
+            Interlocked.Exchange(ref _conn, _transport.Create(_context.Handle, targetHost));
+            if (IsDisposed)
                 _conn.Dispose();
         }
         if (SessionToResume is { } session)
@@ -153,23 +158,28 @@ public sealed class TlsStream : Stream
 
     private async ValueTask<int> DriveAsync(ConnOp op, nint buffer, int length, bool async, CancellationToken cancel)
     {
-        SafeConnHandle conn = Conn;
-        using CancellationTokenSource? linked = cancel.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(cancel, _disposed.Token)
-            : null;
-        CancellationToken token = linked?.Token ?? _disposed.Token;
+        // Counted before Conn checks for Dispose, which sets its flag before it reads the count:
+        // either Dispose sees this call and wakes it, or the call sees Dispose and does not start.
+        Interlocked.Increment(ref _calls);
         try
         {
+            SafeConnHandle conn = Conn;
+            // A transport whose waits are the core's has no use for a token.
+            bool waits = !_transport.InvokeBlocks;
+            using CancellationTokenSource? linked = waits && cancel.CanBeCanceled
+                ? CancellationTokenSource.CreateLinkedTokenSource(cancel, DisposedToken)
+                : null;
+            CancellationToken token = linked?.Token ?? (waits ? DisposedToken : default);
             while (true)
             {
                 (int rc, TlsException? error) = async && _transport.InvokeBlocks
-                    ? await Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e)).ConfigureAwait(false)
-                    : (Transport.Invoke(conn, op, buffer, length, out TlsException? e2), e2);
+                    ? await InvokeOnPool(conn, op, buffer, length).ConfigureAwait(false)
+                    : (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e);
                 if (error != null)
                 {
                     // Send what the failure produced (an alert) so the peer learns why.
                     try { await _transport.FlushAsync(conn, async, token).ConfigureAwait(false); }
-                    catch (Exception) when (!_disposed.IsCancellationRequested) { }
+                    catch (Exception) when (!IsDisposed) { }
                     throw error;
                 }
                 await _transport.FlushAsync(conn, async, token).ConfigureAwait(false);
@@ -181,10 +191,49 @@ public sealed class TlsStream : Stream
                     await _transport.WaitWritableAsync(conn, async, token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (_disposed.IsCancellationRequested && e is not ObjectDisposedException)
+        catch (Exception e) when (IsDisposed && e is not ObjectDisposedException)
         {
             // Whatever the transport threw because we were disposed mid-call, the cause is the Dispose.
             throw new ObjectDisposedException($"the {nameof(TlsStream)} was disposed during the call", e);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _calls);
+        }
+    }
+
+    // A method of its own: the closure is allocated only when a call goes to the pool, not on
+    // every DriveAsync.
+    private static Task<(int, TlsException?)> InvokeOnPool(SafeConnHandle conn, ConnOp op, nint buffer, int length) =>
+        Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e));
+
+    /// <summary>Cancelled by Dispose, to end the transport's waits.</summary>
+    private CancellationToken DisposedToken
+    {
+        get
+        {
+            CancellationTokenSource? source = Volatile.Read(ref _disposedSource);
+            if (source == null)
+            {
+                var made = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _disposedSource, made, null) ?? made;
+                // A Dispose that looked before the source was there did not cancel it.
+                if (IsDisposed)
+                    CancelWaits(source);
+            }
+            return source.Token;
+        }
+    }
+
+    private static void CancelWaits(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A continuation registered on the token threw; disposal goes on regardless.
         }
     }
 
@@ -197,7 +246,9 @@ public sealed class TlsStream : Stream
         }
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+    private bool IsDisposed => Volatile.Read(ref _disposeStarted) != 0;
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     private void ThrowIfNotAuthenticated()
     {
@@ -324,8 +375,8 @@ public sealed class TlsStream : Stream
         }
     }
 
-    public override bool CanRead => !_disposed.IsCancellationRequested;
-    public override bool CanWrite => !_disposed.IsCancellationRequested;
+    public override bool CanRead => !IsDisposed;
+    public override bool CanWrite => !IsDisposed;
     public override bool CanSeek => false;
     public override long Length => throw new NotSupportedException();
     public override long Position
@@ -338,7 +389,7 @@ public sealed class TlsStream : Stream
 
     // ---- what was negotiated (TLSB_INFO_*)
 
-    public bool IsAuthenticated => _authenticated && !_disposed.IsCancellationRequested;
+    public bool IsAuthenticated => _authenticated && !IsDisposed;
 
     /// <summary>"TLSv1.3", "TLSv1.2", ...; "none" when tls=0.</summary>
     public string NegotiatedProtocol => Info(Native.TLSB_INFO_VERSION);
@@ -361,7 +412,14 @@ public sealed class TlsStream : Stream
     /// <summary>Client: the name sent as SNI and checked; server: the SNI received.</summary>
     public string TargetName => Info(Native.TLSB_INFO_TARGET_NAME);
 
-    public bool IsSessionReused => Info(Native.TLSB_INFO_SESSION_REUSED) == "yes";
+    public bool IsSessionReused
+    {
+        get
+        {
+            ThrowIfNotAuthenticated();
+            return Native.ConnInfoEquals(Conn, Native.TLSB_INFO_SESSION_REUSED, "yes"u8);
+        }
+    }
 
     private string Info(int key)
     {
@@ -402,24 +460,24 @@ public sealed class TlsStream : Stream
         // Order matters: cancel the waits, release the transport, close the native transport
         // (unblocks a thread inside the core), then drop our reference; the SafeHandle frees
         // the connection once no call is using it any more.
-        try
-        {
-            _disposed.Cancel();
-        }
-        catch (AggregateException)
-        {
-            // A continuation registered on the token threw; disposal goes on regardless.
-        }
+        if (Volatile.Read(ref _disposedSource) is { } source)
+            CancelWaits(source);
         _transport.Close();
-        SafeConnHandle? conn = _conn;
+        SafeConnHandle? conn = Volatile.Read(ref _conn);
         if (conn != null && !conn.IsClosed)
         {
-            try
+            // An idle core socket connection has no thread to wake, and tlsb_conn_free closes
+            // its socket: no tlsb_conn_close, no shutdown() system call. Other transports
+            // share the socket with .NET, whose waits the shutdown ends.
+            if (Volatile.Read(ref _calls) != 0 || _transport is not CoreSocketTransport)
             {
-                Native.tlsb_conn_close(conn);
-            }
-            catch (ObjectDisposedException)
-            {
+                try
+                {
+                    Native.tlsb_conn_close(conn);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
             }
             conn.Dispose();
         }
