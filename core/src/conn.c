@@ -45,7 +45,9 @@ static int32_t check(tlsb_conn *c, const char *what)
 
 /* ---- creation ----------------------------------------------------------------------- */
 
-static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_name, tlsb_conn **out)
+/* fd (socket mode) is already non-blocking underneath, so that a reader waiting for data never
+ * holds the connection's lock; nonblocking is what the caller's calls do. Buffer mode: fd < 0. */
+static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const char *target_name, tlsb_conn **out)
 {
     tlsb_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -65,15 +67,7 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, const char *target_nam
     if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
                                           "tls-target-name, or set tls-target-name-check=no");
-    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : 0;
-    if (flags < 0)
-        rc = tlsb_fail(TLSB_ERR_ARGUMENT, "descriptor %d: %s", fd, strerror(errno));
-    /* The caller's blocking choice is kept as the connection's; underneath, the socket is
-     * non-blocking so that a reader waiting for data never holds the connection's lock.
-     * Buffer mode never blocks. */
-    c->nonblocking = fd < 0 || (flags & O_NONBLOCK) != 0;
-    if (rc == TLSB_OK && fd >= 0 && !(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
-        rc = tlsb_fail(TLSB_ERR_ARGUMENT, "descriptor %d: %s", fd, strerror(errno));
+    c->nonblocking = fd < 0 || nonblocking; /* buffer mode never blocks */
     if (rc == TLSB_OK && fd < 0) {
         c->in = BIO_new(BIO_s_mem());
         c->out = BIO_new(BIO_s_mem());
@@ -124,14 +118,24 @@ TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *ctx, int32_t fd, const char 
     if (!ctx || !out || fd < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_socket: %s",
                          !ctx ? "context is NULL" : !out ? "out is NULL" : "descriptor is negative");
-    return conn_new(ctx, fd, target_name, out);
+    /* The caller's blocking choice stays the connection's; underneath, the socket becomes
+     * non-blocking (and is put back if the connection cannot be made). */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0))
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "descriptor %d: %s", fd, strerror(errno));
+    int32_t rc = conn_new(ctx, fd, (flags & O_NONBLOCK) != 0, target_name, out);
+    if (rc != TLSB_OK)
+        fcntl(fd, F_SETFL, flags);
+    return rc;
 }
+
+int32_t tlsb_conn_adopt(tlsb_context *ctx, int fd, tlsb_conn **out) { return conn_new(ctx, fd, 0, NULL, out); }
 
 TLSB_API int32_t tlsb_conn_new_buffer(tlsb_context *ctx, const char *target_name, tlsb_conn **out)
 {
     if (!ctx || !out)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_new_buffer: %s is NULL", ctx ? "out" : "context");
-    return conn_new(ctx, -1, target_name, out);
+    return conn_new(ctx, -1, 1, target_name, out);
 }
 
 TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, int32_t timeout_ms, tlsb_conn **out)
@@ -143,7 +147,7 @@ TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, in
     int32_t fd = tlsb_tcp_dial(ctx->resolver, host, port, timeout_ms);
     if (fd < 0)
         return fd;
-    int32_t rc = conn_new(ctx, fd, host, out);
+    int32_t rc = conn_new(ctx, fd, 0, host, out);
     if (rc != TLSB_OK)
         close(fd);
     return rc;

@@ -162,8 +162,11 @@ int tlsb_compat(void);
 
 /* ---- transport.c ---- */
 /* Connects to host:port within timeout_ms, resolving through resolver (NULL: no cache); returns
- * fd or a negative status. */
+ * a non-blocking fd or a negative status. */
 int32_t tlsb_tcp_dial(tlsb_resolver *resolver, const char *host, int32_t port, int32_t timeout_ms);
+/* A connection on a socket the core made (tlsb_accept): non-blocking underneath, blocking for
+ * the caller. */
+int32_t tlsb_conn_adopt(tlsb_context *context, int fd, tlsb_conn **out);
 /* Waits until fd is ready (POLLIN/POLLOUT); returns 0, TLSB_ERR_TIMEOUT or TLSB_ERR_IO. */
 int32_t tlsb_wait_fd(int fd, short events, int32_t timeout_ms);
 void tlsb_tcp_tune(int fd);

@@ -86,14 +86,14 @@ TLSB_API int32_t tlsb_accept(tlsb_listener *l, tlsb_context *ctx, int32_t timeou
             return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "accept: the listener is closed");
         if (w == TLSB_ERR_TIMEOUT)
             return tlsb_fail(TLSB_ERR_TIMEOUT, "accept: no connection within %d ms", timeout_ms);
-        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
                 continue;
             return tlsb_fail(TLSB_ERR_IO, "accept: %s", strerror(errno));
         }
         tlsb_tcp_tune(fd);
-        int32_t rc = tlsb_conn_new_socket(ctx, fd, NULL, out);
+        int32_t rc = tlsb_conn_adopt(ctx, fd, out);
         if (rc != TLSB_OK)
             close(fd);
         return rc;

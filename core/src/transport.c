@@ -1,6 +1,5 @@
 /* TCP for socket mode: dialling with a timeout, and the socket options every connection gets. */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -41,16 +40,14 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One address: non-blocking connect, wait, then back to blocking. */
+/* One address: non-blocking connect and wait; the socket stays non-blocking, as connections use it. */
 static int32_t try_connect(const tlsb_address *a, int32_t timeout_ms, int *err)
 {
-    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->protocol);
     if (fd < 0) {
         *err = errno;
         return -1;
     }
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     int r = connect(fd, (const struct sockaddr *)&a->addr, a->len);
     if (r != 0 && errno == EINPROGRESS) {
         int32_t w = tlsb_wait_fd(fd, POLLOUT, timeout_ms);
@@ -67,7 +64,6 @@ static int32_t try_connect(const tlsb_address *a, int32_t timeout_ms, int *err)
         close(fd);
         return -1;
     }
-    fcntl(fd, F_SETFL, flags);
     tlsb_tcp_tune(fd);
     return fd;
 }
