@@ -344,13 +344,15 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
     int32_t done = 0;
     int wait_first = op == OP_READ && !c->nonblocking && c->fd >= 0;
     for (;;) {
-        pthread_mutex_lock(&c->lock);
-        /* Poll before reading when nothing is buffered: one read() per record, not EAGAIN + read(). */
-        int pending = c->ssl ? SSL_has_pending(c->ssl) : 0;
-        pthread_mutex_unlock(&c->lock);
-        if (wait_first && !pending && tlsb_wait_fd(c->fd, POLLIN, c->timeout_ms) == TLSB_ERR_TIMEOUT)
-            return tlsb_fail(TLSB_ERR_TIMEOUT, "read: timed out after %d ms", c->timeout_ms);
-        wait_first = 0;
+        if (wait_first) {
+            /* Poll before reading when nothing is buffered: one read() per record, not EAGAIN + read(). */
+            pthread_mutex_lock(&c->lock);
+            int pending = c->ssl ? SSL_has_pending(c->ssl) : 0;
+            pthread_mutex_unlock(&c->lock);
+            if (!pending && tlsb_wait_fd(c->fd, POLLIN, c->timeout_ms) == TLSB_ERR_TIMEOUT)
+                return tlsb_fail(TLSB_ERR_TIMEOUT, "read: timed out after %d ms", c->timeout_ms);
+            wait_first = 0;
+        }
         pthread_mutex_lock(&c->lock);
         int32_t st = attempt(c, op, buf + done, len - done);
         pthread_mutex_unlock(&c->lock);

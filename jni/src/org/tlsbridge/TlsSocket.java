@@ -93,6 +93,13 @@ public final class TlsSocket implements Closeable {
         }
     }
 
+    /** startHandshake without its check for a closed socket, which run's acquire makes anyway. */
+    private void handshakeOnce() throws IOException {
+        if (!handshaken) {
+            startHandshake();
+        }
+    }
+
     /** Plaintext from the peer; -1 after the peer's close_notify. */
     public InputStream getInputStream() throws TlsException {
         checkOpen();
@@ -427,7 +434,7 @@ public final class TlsSocket implements Closeable {
 
     /** One read of plaintext into array or direct (see run); -1 after the peer's close_notify. */
     private int readPlain(byte[] array, ByteBuffer direct, int offset, int length) throws IOException {
-        startHandshake();
+        handshakeOnce();
         readLock.lock();
         try {
             int rc = run(OP_READ, array, direct, offset, length);
@@ -439,7 +446,7 @@ public final class TlsSocket implements Closeable {
 
     /** Writes all of length bytes of array or direct (see run). */
     private void writePlain(byte[] array, ByteBuffer direct, int offset, int length) throws IOException {
-        startHandshake();
+        handshakeOnce();
         writeLock.lock();
         try {
             while (length > 0) {
