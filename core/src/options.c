@@ -183,6 +183,17 @@ void tlsb_options_clear(tlsb_options *o)
 
 /* ---- value parsers ------------------------------------------------------------------ */
 
+/* A whole decimal number from min to max; allowed describes the range in the error. */
+static int32_t parse_int(const char *name, const char *v, long min, long max, const char *allowed, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || n < min || n > max)
+        return tlsb_fail(TLSB_ERR_OPTION_VALUE, "option %s: bad value '%s'; allowed: %s", name, v, allowed);
+    *out = (int)n;
+    return TLSB_OK;
+}
+
 static int32_t parse_bool(const char *name, const char *v, int *out)
 {
     static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no", "false", "off"};
@@ -378,27 +389,17 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
                 rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
                                "option tls-target-name-wildcards: bad value '%s'; allowed: allow, deny", v);
         } else if (strcmp(name, "tls-verify-depth") == 0) {
-            if (empty)
-                continue;
-            char *end;
-            long depth = strtol(v, &end, 10);
-            if (*end || end == v || depth < 0 || depth > 255)
-                rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
-                               "option tls-verify-depth: bad value '%s'; allowed: 0 to 255 (intermediate CAs)", v);
-            else
-                o->verify_depth = (int)depth;
+            if (!empty)
+                rc = parse_int(name, v, 0, 255, "0 to 255 (intermediate CAs)", &o->verify_depth);
         } else if (strcmp(name, "dns-cache-ttl") == 0) {
+            int ttl;
             if (empty)
                 continue;
-            char *end;
-            long ttl = strtol(v, &end, 10);
-            if (*end || end == v || ttl < 0 || ttl > 86400)
-                rc = tlsb_fail(TLSB_ERR_OPTION_VALUE,
-                               "option dns-cache-ttl: bad value '%s'; allowed: 0 (no cache) to 86400 seconds", v);
-            else if (role == TLSB_ROLE_SERVER)
+            rc = parse_int(name, v, 0, 86400, "0 (no cache) to 86400 seconds", &ttl);
+            if (rc == TLSB_OK && role == TLSB_ROLE_SERVER)
                 rc = tlsb_options_warn(o, "dns-cache-ttl applies to clients (tlsb_dial); ignored for a server");
-            else
-                o->dns_cache_ttl = (int)ttl;
+            else if (rc == TLSB_OK)
+                o->dns_cache_ttl = ttl;
         } else {
             rc = tlsb_fail(TLSB_ERR_OPTION_UNKNOWN, "unknown option '%s'; known options: %s", name, known_options);
         }
