@@ -46,13 +46,12 @@ public sealed class TlsStream : Stream
     {
     }
 
-    private TlsStream(TlsContext context, Transport transport)
+    private TlsStream(TlsContext context, Transport transport, SafeConnHandle? conn = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
         _transport = transport;
-        if (transport is CoreSocketTransport core)
-            _conn = core.Connection;
+        _conn = conn;
     }
 
     /// <summary>Dials host:port with the core (socket mode) and completes the client handshake;
@@ -89,7 +88,7 @@ public sealed class TlsStream : Stream
     {
         try
         {
-            return new TlsStream(context, new CoreSocketTransport(conn));
+            return new TlsStream(context, CoreSocketTransport.Instance, conn);
         }
         catch
         {

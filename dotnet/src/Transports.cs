@@ -238,16 +238,20 @@ internal sealed class SocketTransport : Transport
 
 /// <summary>Socket mode over a connection the core dialled or accepted: the core waits for its
 /// socket itself (blocking), so an async call runs the native call on a pool thread, and
-/// Dispose wakes it through tlsb_conn_close.</summary>
+/// Dispose wakes it through tlsb_conn_close. It holds nothing: one instance serves every
+/// such stream, which gets its connection when it is made.</summary>
 internal sealed class CoreSocketTransport : Transport
 {
-    public CoreSocketTransport(SafeConnHandle conn) => Connection = conn;
+    public static readonly CoreSocketTransport Instance = new();
 
-    public SafeConnHandle Connection { get; }
+    private CoreSocketTransport()
+    {
+    }
 
     public override bool InvokeBlocks => true;
 
-    public override SafeConnHandle Create(SafeContextHandle context, string? targetName) => Connection;
+    public override SafeConnHandle Create(SafeContextHandle context, string? targetName) =>
+        throw new InvalidOperationException("a core socket stream has its connection from the start");
 
     public override ValueTask FlushAsync(SafeConnHandle conn, bool async, CancellationToken cancel) => default;
 
