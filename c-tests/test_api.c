@@ -1,8 +1,11 @@
 /* The ABI's promises that do not need a peer: NULL and closed handles, out-parameters,
  * thread-local errors, the config bag, the log callback, context lifetimes. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -74,6 +77,14 @@ static void bad_arguments(void)
     CHECK_CONTAINS(tlsb_last_error(), "not a session");
     CHECK_STATUS(tlsb_dial(ctx, "localhost", 0, 100, &conn), TLSB_ERR_ARGUMENT);
     tlsb_conn_free(conn);
+    /* A descriptor the core refuses is handed back as it came: still blocking. */
+    int pair[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    CHECK_STATUS(tlsb_conn_new_socket(ctx, pair[0], NULL, &conn), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "needs a target name");
+    CHECK((fcntl(pair[0], F_GETFL) & O_NONBLOCK) == 0);
+    close(pair[0]);
+    close(pair[1]);
     tlsb_context_free(ctx);
     tlsb_config_free(cfg);
 }
