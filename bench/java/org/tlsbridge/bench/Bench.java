@@ -2,6 +2,8 @@ package org.tlsbridge.bench;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -249,14 +251,17 @@ public final class Bench {
         public void keepSession(Conn conn) {
         }
 
-        private static Conn wrap(SSLSocket s, SSLSessionContext forget) {
+        private static Conn wrap(SSLSocket s, SSLSessionContext forget) throws IOException {
+            // Fetched once: SSLSocket takes a lock in each getInputStream / getOutputStream.
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
             return new Conn() {
                 public void handshake() throws IOException {
                     s.startHandshake();
                 }
 
                 public int read(ByteBuffer b) throws IOException {
-                    int n = s.getInputStream().read(b.array(), b.arrayOffset() + b.position(), b.remaining());
+                    int n = in.read(b.array(), b.arrayOffset() + b.position(), b.remaining());
                     if (n > 0) {
                         b.position(b.position() + n);
                     }
@@ -264,7 +269,7 @@ public final class Bench {
                 }
 
                 public void write(ByteBuffer b) throws IOException {
-                    s.getOutputStream().write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+                    out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
                     b.position(b.limit());
                 }
 
