@@ -568,10 +568,14 @@ int main(int argc, char **argv)
         /* A: tlsbridge, B: OpenSSL, A, B, ...: drift on a shared machine hits both alike. Memory
          * does not drift with load: idle (20,000 handshakes a round) runs one round. */
         int n = run_idle == workloads[w].run ? 1 : rounds;
+        /* A B, then B A: neither stack always runs in the state the other leaves behind (sockets
+         * in TIME_WAIT, caches, a managed heap). */
         for (int r = 0; r < n; r++)
-            for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 2; i++) {
+                int k = i ^ (r & 1);
                 results[w][k][r] =
                     only_impl && strcmp(only_impl, impls[k]->name) ? NAN : workloads[w].run(&sides[k]);
+            }
         /* The ratio is the median of each round's ratio: a round's A and B run back to back, so
          * load from elsewhere shifts both, while it may hit the medians of A and B unevenly. */
         double ratios[MAX_ROUNDS];

@@ -69,8 +69,8 @@ using (IImpl sslStream = new SslStreamImpl(certs))
             w.Run(impl);
         var results = new double[2][] { new double[rounds], new double[rounds] };
         for (int r = 0; r < rounds; r++)
-            for (int k = 0; k < 2; k++)
-                results[k][r] = w.Run(impls[k]);
+            for (int i = 0; i < 2; i++) // A B, then B A (bench_c.c)
+                results[i ^ (r & 1)][r] = w.Run(impls[i ^ (r & 1)]);
         double a = Median(results[0]), b = Median(results[1]);
         // The median of each round's ratio: A and B of a round run back to back (bench_c.c).
         double ratio = Median(Enumerable.Range(0, rounds).Select(r => results[0][r] / results[1][r]).ToArray());
