@@ -56,6 +56,31 @@ public class LifetimeTests
         }
     }
 
+    /// <summary>A socket-mode stream made with leaveSocketOpen leaves the TCP connection usable
+    /// after Dispose, as SslStream's leaveInnerStreamOpen does.</summary>
+    [Fact]
+    public async Task DisposeWithLeaveSocketOpenKeepsTheConnection()
+    {
+        (Socket c, Socket s) = Peers.TcpPair();
+        using var clientSocket = c;
+        using var serverSocket = s;
+        var server = new SslStream(new NetworkStream(s, ownsSocket: false), leaveInnerStreamOpen: true);
+        Task serverHandshake = server.AuthenticateAsServerAsync(Peers.SslServer());
+        using TlsContext context = Peers.TrustingClient();
+        var client = new TlsStream(c, context, leaveSocketOpen: true);
+        await client.AuthenticateAsClientAsync("localhost").WaitAsync(Peers.Patience);
+        await serverHandshake.WaitAsync(Peers.Patience);
+        client.Dispose();
+        server.Dispose();
+        c.Blocking = true;
+        c.Send("after TLS"u8);
+        byte[] got = new byte[9];
+        s.ReceiveTimeout = 5000;
+        for (int n = 0; n < got.Length;)
+            n += s.Receive(got, n, got.Length - n, SocketFlags.None);
+        Assert.Equal("after TLS"u8.ToArray(), got);
+    }
+
     /// <summary>A TlsStream client and an SslStream server (which sends nothing unless told).</summary>
     internal static async Task<(TlsStream Client, SslStream Server)> ConnectedPairAsync(Mode mode)
     {

@@ -465,10 +465,17 @@ public sealed class TlsStream : Stream
         SafeConnHandle? conn = Volatile.Read(ref _conn);
         if (conn != null && !conn.IsClosed)
         {
-            // An idle core socket connection has no thread to wake, and tlsb_conn_free closes
-            // its socket: no tlsb_conn_close, no shutdown() system call. Other transports
-            // share the socket with .NET, whose waits the shutdown ends.
-            if (Volatile.Read(ref _calls) != 0 || _transport is not CoreSocketTransport)
+            // tlsb_conn_close shuts the socket down to wake a thread waiting on it. An idle core
+            // socket connection has none, and tlsb_conn_free closes its socket: no system call.
+            // A socket the application asked to keep must keep its connection: its waits are
+            // .NET's, which the cancelled token ends. Elsewhere the shutdown ends .NET's poll at once.
+            bool wake = _transport switch
+            {
+                CoreSocketTransport => Volatile.Read(ref _calls) != 0,
+                SocketTransport socket => !socket.LeaveOpen,
+                _ => true,
+            };
+            if (wake)
             {
                 try
                 {

@@ -173,7 +173,6 @@ internal sealed class SocketTransport : Transport
     private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(200);
 
     private readonly Socket _socket;
-    private readonly bool _leaveOpen;
 
     public SocketTransport(Socket socket, bool leaveOpen)
     {
@@ -181,8 +180,11 @@ internal sealed class SocketTransport : Transport
         if (!socket.Connected)
             throw new ArgumentException("the socket must be connected", nameof(socket));
         _socket = socket;
-        _leaveOpen = leaveOpen;
+        LeaveOpen = leaveOpen;
     }
+
+    /// <summary>The application keeps the socket (and its connection) after the stream.</summary>
+    public bool LeaveOpen { get; }
 
     public override SafeConnHandle Create(SafeContextHandle context, string? targetName)
     {
@@ -231,7 +233,7 @@ internal sealed class SocketTransport : Transport
 
     public override void Close()
     {
-        if (!_leaveOpen)
+        if (!LeaveOpen)
             _socket.Dispose();
     }
 }
