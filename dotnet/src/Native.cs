@@ -148,24 +148,6 @@ internal static unsafe class Native
         }
     }
 
-    /// <summary>Whether a detail equals <paramref name="value"/>, compared in place (no string made).</summary>
-    internal static bool ConnInfoEquals(SafeConnHandle conn, int key, ReadOnlySpan<byte> value)
-    {
-        bool added = false;
-        try
-        {
-            conn.DangerousAddRef(ref added);
-            IntPtr p = tlsb_conn_info(conn, key);
-            if (p == IntPtr.Zero)
-                throw TlsException.FromLastError(tlsb_last_status());
-            return MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)p).SequenceEqual(value);
-        }
-        finally
-        {
-            if (added) conn.DangerousRelease();
-        }
-    }
-
     // The one callback: the user pointer is a LogSink number (see TlsConfig.cs).
     [UnmanagedCallersOnly]
     private static void OnLog(IntPtr user, int level, IntPtr message) => LogSink.Dispatch(user, level, Utf8(message));

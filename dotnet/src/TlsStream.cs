@@ -411,14 +411,7 @@ public sealed class TlsStream : Stream
     /// <summary>Client: the name sent as SNI and checked; server: the SNI received.</summary>
     public string TargetName => Info(Native.TLSB_INFO_TARGET_NAME);
 
-    public bool IsSessionReused
-    {
-        get
-        {
-            ThrowIfNotAuthenticated();
-            return Native.ConnInfoEquals(Conn, Native.TLSB_INFO_SESSION_REUSED, "yes"u8);
-        }
-    }
+    public bool IsSessionReused => Info(Native.TLSB_INFO_SESSION_REUSED) == "yes";
 
     private string Info(int key)
     {
