@@ -46,7 +46,8 @@ static int32_t check(tlsb_conn *c, const char *what)
 /* ---- creation ----------------------------------------------------------------------- */
 
 /* fd (socket mode) is already non-blocking underneath, so that a reader waiting for data never
- * holds the connection's lock; nonblocking is what the caller's calls do. Buffer mode: fd < 0. */
+ * holds the connection's lock; nonblocking is what the caller's calls do. Buffer mode: fd < 0,
+ * and it never blocks. */
 static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const char *target_name, tlsb_conn **out)
 {
     tlsb_conn *c = calloc(1, sizeof *c);
@@ -67,7 +68,7 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
                                           "tls-target-name, or set tls-target-name-check=no");
-    c->nonblocking = fd < 0 || nonblocking; /* buffer mode never blocks */
+    c->nonblocking = nonblocking;
     if (rc == TLSB_OK && fd < 0) {
         c->in = BIO_new(BIO_s_mem());
         c->out = BIO_new(BIO_s_mem());

@@ -170,6 +170,8 @@ int32_t tlsb_conn_adopt(tlsb_context *context, int fd, tlsb_conn **out);
 /* Waits until fd is ready (POLLIN/POLLOUT); returns 0, TLSB_ERR_TIMEOUT or TLSB_ERR_IO. */
 int32_t tlsb_wait_fd(int fd, short events, int32_t timeout_ms);
 void tlsb_tcp_tune(int fd);
+/* Milliseconds on the monotonic clock, for deadlines and expiry. */
+int64_t tlsb_now_ms(void);
 /* A BIO over a socket that never raises SIGPIPE; the descriptor stays the caller's. */
 BIO *tlsb_socket_bio(int fd);
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -28,13 +27,6 @@ struct tlsb_resolver {
     int64_t ttl_ms;
     entry entries[CACHED_HOSTS];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 tlsb_resolver *tlsb_resolver_new(int32_t ttl_seconds)
 {
@@ -101,7 +93,7 @@ static void remember(tlsb_resolver *r, const char *host, const tlsb_address *add
 
 int32_t tlsb_resolve(tlsb_resolver *r, const char *host, int32_t port, tlsb_address *out, int *cached)
 {
-    int64_t now = now_ms();
+    int64_t now = tlsb_now_ms();
     *cached = 0;
     if (r && r->ttl_ms > 0) {
         pthread_mutex_lock(&r->lock);

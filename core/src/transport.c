@@ -33,7 +33,7 @@ int32_t tlsb_wait_fd(int fd, short events, int32_t timeout_ms)
     }
 }
 
-static int64_t now_ms(void)
+int64_t tlsb_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -75,7 +75,7 @@ static int32_t connect_any(const tlsb_address *addresses, int count, int64_t dea
     for (int i = 0; i < count && fd < 0; i++) {
         int32_t left = 0;
         if (deadline) {
-            left = (int32_t)(deadline - now_ms());
+            left = (int32_t)(deadline - tlsb_now_ms());
             if (left <= 0) {
                 *err = ETIMEDOUT;
                 break;
@@ -90,7 +90,7 @@ int32_t tlsb_tcp_dial(tlsb_resolver *resolver, const char *host, int32_t port, i
 {
     if (port <= 0 || port > 65535)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "dial %s: port %d is out of range 1-65535", host, port);
-    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? tlsb_now_ms() + timeout_ms : 0;
     tlsb_address addresses[TLSB_RESOLVE_MAX];
     int cached, err = 0;
     int32_t count = tlsb_resolve(resolver, host, port, addresses, &cached);
