@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The built library exports exactly the manifest's functions (nothing from OpenSSL, nothing
-# internal), all in version node TLSBRIDGE_1.0, and its SONAME is libtlsbridge.so.1.
+# internal), each in the version node the manifest's "# node NAME" line above it gives
+# (TLSBRIDGE_1.0 before any), and its SONAME is libtlsbridge.so.1.
 # Usage: abi_symbols.sh LIBRARY MANIFEST
 set -euo pipefail
 lib=$1 manifest=$2
 exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" || $2 == "D" || $2 == "B" {print $3}' | sort)
-expected=$(grep -v '^#' "$manifest" | awk 'NF {print $1 "@@TLSBRIDGE_1.0"}' | sort)
+expected=$(awk 'BEGIN {node = "TLSBRIDGE_1.0"} $1 == "#" && $2 == "node" {node = $3} !/^#/ && NF {print $1 "@@" node}' "$manifest" | sort)
 status=0
 if [ "$exported" != "$expected" ]; then
   echo "exports differ from $manifest (< exported, > manifest):"

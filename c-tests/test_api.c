@@ -195,6 +195,35 @@ static void identity(void)
     CHECK_STR(tlsb_status_name(-1234), "TLSB_UNKNOWN_STATUS");
 }
 
+/* Every status has the kind the faces map to their exception types. */
+static void status_kinds(void)
+{
+    static const struct {
+        int32_t status, kind;
+    } table[] = {
+        {TLSB_OK, TLSB_KIND_NONE}, {42, TLSB_KIND_NONE}, {TLSB_WANT_READ, TLSB_KIND_PROGRESS},
+        {TLSB_WANT_WRITE, TLSB_KIND_PROGRESS}, {TLSB_CLOSED, TLSB_KIND_CLOSED},
+        {TLSB_ERR_ARGUMENT, TLSB_KIND_USAGE}, {TLSB_ERR_HANDLE_CLOSED, TLSB_KIND_USAGE},
+        {TLSB_ERR_STATE, TLSB_KIND_USAGE}, {TLSB_ERR_BUFFER_TOO_SMALL, TLSB_KIND_USAGE},
+        {TLSB_ERR_OPTION_UNKNOWN, TLSB_KIND_CONFIG}, {TLSB_ERR_OPTION_VALUE, TLSB_KIND_CONFIG},
+        {TLSB_ERR_OPTION_CONFLICT, TLSB_KIND_CONFIG}, {TLSB_ERR_FILE, TLSB_KIND_CONFIG},
+        {TLSB_ERR_KEY_MISMATCH, TLSB_KIND_CONFIG}, {TLSB_ERR_CIPHER_NONE, TLSB_KIND_CONFIG},
+        {TLSB_ERR_CERT_REQUIRED, TLSB_KIND_CONFIG}, {TLSB_ERR_PROTOCOL_NONE, TLSB_KIND_CONFIG},
+        {TLSB_ERR_PROTOCOL_VERSION, TLSB_KIND_PROTOCOL}, {TLSB_ERR_HANDSHAKE, TLSB_KIND_PROTOCOL},
+        {TLSB_ERR_TLS, TLSB_KIND_PROTOCOL}, {TLSB_ERR_VERIFY, TLSB_KIND_VERIFY},
+        {TLSB_ERR_VERIFY_NAME, TLSB_KIND_VERIFY}, {TLSB_ERR_PEER_CERT_MISSING, TLSB_KIND_VERIFY},
+        {TLSB_ERR_IO, TLSB_KIND_TRANSPORT}, {TLSB_ERR_TIMEOUT, TLSB_KIND_TRANSPORT},
+        {TLSB_ERR_CONNECT, TLSB_KIND_TRANSPORT}, {TLSB_ERR_RESOLVE, TLSB_KIND_TRANSPORT},
+        {TLSB_ERR_PEER_RESET, TLSB_KIND_TRANSPORT}, {TLSB_ERR_NO_MEMORY, TLSB_KIND_INTERNAL},
+        {TLSB_ERR_INTERNAL, TLSB_KIND_INTERNAL}, {-77, TLSB_KIND_INTERNAL},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (tlsb_status_kind(table[i].status) != table[i].kind)
+            harness_fail(__FILE__, __LINE__, "tlsb_status_kind(%s = %d) = %d, expected %d",
+                         tlsb_status_name(table[i].status), table[i].status, tlsb_status_kind(table[i].status),
+                         table[i].kind);
+}
+
 static void context_outlives_its_owner(void)
 {
     tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls=0", NULL);
@@ -216,6 +245,7 @@ int main(int argc, char **argv)
         {"errors_are_thread_local", errors_are_thread_local},
         {"identity", identity},
         {"context_outlives_its_owner", context_outlives_its_owner},
+        {"status_kinds", status_kinds},
         {NULL, NULL},
     };
     return harness_main(tests, argc, argv);

@@ -394,6 +394,54 @@ static void nonblocking_socket_mode(void)
     tlsb_context_free(cctx);
 }
 
+/* A connection the core dialled (and one it accepted) switched to non-blocking: calls return
+ * TLSB_WANT_* instead of waiting, and switched back they wait again. */
+static void nonblocking_switch_on_core_sockets(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_listener *l;
+    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    tlsb_conn *client = NULL, *server = NULL;
+    CHECK_STATUS(tlsb_dial(cctx, "localhost", tlsb_listener_port(l), 5000, &client), TLSB_OK);
+    CHECK_STATUS(tlsb_accept(l, sctx, 5000, &server), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_nonblocking(client, 1), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_nonblocking(server, 1), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_nonblocking(server, 2), TLSB_ERR_ARGUMENT);
+    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+    int wants = 0;
+    for (int round = 0; round < 200 && (c != TLSB_OK || s != TLSB_OK); round++) {
+        if (c != TLSB_OK)
+            c = tlsb_conn_handshake(client);
+        if (s != TLSB_OK)
+            s = tlsb_conn_handshake(server);
+        wants += c == TLSB_WANT_READ || s == TLSB_WANT_READ;
+        if (c != TLSB_OK || s != TLSB_OK) {
+            struct pollfd p[2] = {{.fd = tlsb_conn_fd(client), .events = POLLIN}, {.fd = tlsb_conn_fd(server), .events = POLLIN}};
+            poll(p, 2, 100);
+        }
+    }
+    CHECK_STATUS(c, TLSB_OK);
+    CHECK_STATUS(s, TLSB_OK);
+    CHECK(wants > 0);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_WANT_READ);
+    /* Back to blocking: the read waits for the client's bytes. */
+    CHECK_STATUS(tlsb_conn_set_nonblocking(server, 0), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_timeout(server, 5000), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"abc", 3), 3);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), 3);
+    tlsb_conn *buffered;
+    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &buffered), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_nonblocking(buffered, 0), TLSB_ERR_STATE);
+    tlsb_conn_free(buffered);
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    tlsb_listener_free(l);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
 /* ---- clear mode ---- */
 
 static void clear_mode(void)
@@ -615,6 +663,7 @@ int main(int argc, char **argv)
         {"buffer_mode_peer_vanishes", buffer_mode_peer_vanishes},
         {"buffer_mode_needs_a_target_name", buffer_mode_needs_a_target_name},
         {"nonblocking_socket_mode", nonblocking_socket_mode},
+        {"nonblocking_switch_on_core_sockets", nonblocking_switch_on_core_sockets},
         {"clear_mode", clear_mode},
         {"peer_vanishes_mid_handshake", peer_vanishes_mid_handshake},
         {"dial_errors", dial_errors},

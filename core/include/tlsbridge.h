@@ -86,6 +86,20 @@ enum {
     TLSB_INFO_SESSION_REUSED = 8  /* "yes" / "no" */
 };
 
+/* What a status is about (tlsb_status_kind); append-only. Every face maps statuses to its
+ * exception types through this one table. */
+enum {
+    TLSB_KIND_NONE = 0,      /* TLSB_OK or a byte count: not a failure */
+    TLSB_KIND_PROGRESS = 1,  /* TLSB_WANT_READ / TLSB_WANT_WRITE: call again later */
+    TLSB_KIND_CLOSED = 2,    /* TLSB_CLOSED: the peer ended the session in order */
+    TLSB_KIND_USAGE = 3,     /* bad arguments, closed handles, calls out of order, buffer too small */
+    TLSB_KIND_CONFIG = 4,    /* the options: names, values, conflicts, files, keys */
+    TLSB_KIND_PROTOCOL = 5,  /* the handshake or TLS itself: versions, alerts, bad messages */
+    TLSB_KIND_VERIFY = 6,    /* the peer's certificate: chain, name, or none sent where required */
+    TLSB_KIND_TRANSPORT = 7, /* the network: I/O, timeouts, connect, resolve, peer vanished */
+    TLSB_KIND_INTERNAL = 8   /* out of memory, OpenSSL failures that are not the peer's doing */
+};
+
 /* Log levels for the log callback. */
 enum { TLSB_LOG_ERROR = 0, TLSB_LOG_WARNING = 1, TLSB_LOG_INFO = 2, TLSB_LOG_DEBUG = 3 };
 
@@ -194,6 +208,14 @@ TLSB_API int32_t tlsb_accept(tlsb_listener *listener, tlsb_context *context, int
 /* Stops listening; a blocked tlsb_accept returns TLSB_ERR_HANDLE_CLOSED. Idempotent. */
 TLSB_API int32_t tlsb_listener_close(tlsb_listener *listener);
 TLSB_API void tlsb_listener_free(tlsb_listener *listener);
+
+/* ---- 1.1 (version node TLSBRIDGE_1.1) ------------------------------------------------ */
+/* The TLSB_KIND_* of a status; unknown negative codes are TLSB_KIND_INTERNAL. Never fails. */
+TLSB_API int32_t tlsb_status_kind(int32_t status);
+/* Socket mode: nonblocking 1 makes every call on the connection return TLSB_WANT_* instead of
+ * waiting (poll tlsb_conn_fd, then call again); 0 makes them wait. Works on connections from
+ * tlsb_dial and tlsb_accept too, whose socket the core made. TLSB_ERR_STATE in buffer mode. */
+TLSB_API int32_t tlsb_conn_set_nonblocking(tlsb_conn *conn, int32_t nonblocking);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@ struct tlsb_conn {
     SSL *ssl;                   /* NULL in clear mode (tls=0) */
     tlsb_verify_state *verify;
     int fd;                     /* socket mode; -1 in buffer mode */
-    int nonblocking;
+    atomic_int nonblocking;     /* what the caller's calls do; set from any thread */
     BIO *in, *out;              /* buffer mode: ciphertext in (fed) and out (to drain) */
     pthread_mutex_t lock;       /* serialises every use of ssl and the BIOs */
     pthread_mutex_t hs_lock;    /* one thread drives the handshake; the others wait for it */
@@ -467,6 +467,20 @@ TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *c, int32_t timeout_ms)
     if (c->fd < 0)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_timeout: a buffer-mode connection has no socket");
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    return TLSB_OK;
+}
+
+TLSB_API int32_t tlsb_conn_set_nonblocking(tlsb_conn *c, int32_t nonblocking)
+{
+    int32_t rc = check(c, "tlsb_conn_set_nonblocking");
+    if (rc)
+        return rc;
+    if (c->fd < 0)
+        return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_nonblocking: a buffer-mode connection never blocks");
+    if (nonblocking != 0 && nonblocking != 1)
+        return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_set_nonblocking: %d is neither 0 nor 1", nonblocking);
+    /* The socket is non-blocking underneath in every case: only the caller's view changes. */
+    atomic_store(&c->nonblocking, nonblocking);
     return TLSB_OK;
 }
 

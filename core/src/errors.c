@@ -73,6 +73,51 @@ TLSB_API const char *tlsb_status_name(int32_t status)
     }
 }
 
+TLSB_API int32_t tlsb_status_kind(int32_t status)
+{
+    if (status >= 0)
+        return TLSB_KIND_NONE;
+    switch (status) {
+    case TLSB_WANT_READ:
+    case TLSB_WANT_WRITE:
+        return TLSB_KIND_PROGRESS;
+    case TLSB_CLOSED:
+        return TLSB_KIND_CLOSED;
+    case TLSB_ERR_ARGUMENT:
+    case TLSB_ERR_HANDLE_CLOSED:
+    case TLSB_ERR_STATE:
+    case TLSB_ERR_BUFFER_TOO_SMALL:
+        return TLSB_KIND_USAGE;
+    case TLSB_ERR_OPTION_UNKNOWN:
+    case TLSB_ERR_OPTION_VALUE:
+    case TLSB_ERR_OPTION_CONFLICT:
+    case TLSB_ERR_FILE:
+    case TLSB_ERR_KEY_MISMATCH:
+    case TLSB_ERR_CIPHER_NONE:
+    case TLSB_ERR_CERT_REQUIRED:
+    case TLSB_ERR_PROTOCOL_NONE:
+        return TLSB_KIND_CONFIG;
+    case TLSB_ERR_PROTOCOL_VERSION:
+    case TLSB_ERR_HANDSHAKE:
+    case TLSB_ERR_TLS:
+        return TLSB_KIND_PROTOCOL;
+    /* A tls-mutual client that sent no certificate failed the certificate check, as JSSE
+     * (bad_certificate) and SslStream (RemoteCertificateNotAvailable) report it. */
+    case TLSB_ERR_VERIFY:
+    case TLSB_ERR_VERIFY_NAME:
+    case TLSB_ERR_PEER_CERT_MISSING:
+        return TLSB_KIND_VERIFY;
+    case TLSB_ERR_IO:
+    case TLSB_ERR_TIMEOUT:
+    case TLSB_ERR_CONNECT:
+    case TLSB_ERR_RESOLVE:
+    case TLSB_ERR_PEER_RESET:
+        return TLSB_KIND_TRANSPORT;
+    default:
+        return TLSB_KIND_INTERNAL;
+    }
+}
+
 void tlsb_text_add(tlsb_text *t, const char *fmt, ...)
 {
     if (t->oom)

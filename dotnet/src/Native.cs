@@ -95,6 +95,10 @@ internal static unsafe class Native
     [DllImport(Library)] internal static extern int tlsb_listener_close(SafeListenerHandle listener);
     [DllImport(Library)] internal static extern void tlsb_listener_free(IntPtr listener);
 
+    // ---- 1.1
+    [DllImport(Library)] internal static extern int tlsb_status_kind(int status);
+    [DllImport(Library)] internal static extern int tlsb_conn_set_nonblocking(SafeConnHandle conn, int nonblocking);
+
     // The one import that is not the core's: socket mode hands the core a duplicate of a
     // Socket's descriptor, because the core closes what it is given while the .NET Socket
     // keeps closing its own (two owners of one descriptor could close a reused number).
