@@ -69,7 +69,8 @@ static void throw_status(JNIEnv *env, int32_t status)
         (*env)->DeleteLocalRef(env, e);
 }
 
-/* Results the Java loops act on; anything else negative is thrown. */
+/* Results TlsSocket decides on: progress (TLSB_WANT_*), and TLSB_CLOSED, which ends a read but
+ * fails a handshake or a write (the core sets no message for it); any other negative is thrown. */
 static int32_t returned(JNIEnv *env, int32_t rc)
 {
     if (rc < 0 && rc != TLSB_WANT_READ && rc != TLSB_WANT_WRITE && rc != TLSB_CLOSED)

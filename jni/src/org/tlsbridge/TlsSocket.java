@@ -26,6 +26,7 @@ public final class TlsSocket implements Closeable {
     private static final int OP_HANDSHAKE = 0;
     private static final int OP_READ = 1;
     private static final int OP_WRITE = 2;
+    private static final String[] OP_NAMES = {"handshake", "read", "write"};
 
     private final NativeResource resource;
     /** Buffer mode only (null in socket mode): the socket Java reads and writes for the core. */
@@ -74,7 +75,10 @@ public final class TlsSocket implements Closeable {
         toSend = new byte[NET_BUFFER];
     }
 
-    /** Runs the handshake now if it has not run yet; a failure throws, and the socket should be closed. */
+    /**
+     * Runs the handshake now if it has not run yet; a failure throws, and the socket should be
+     * closed (a peer's close_notify in place of the handshake closes it here).
+     */
     public void startHandshake() throws IOException {
         if (handshaken) {
             checkOpen();
@@ -85,7 +89,13 @@ public final class TlsSocket implements Closeable {
         handshakeLock.lock();
         try {
             if (!handshaken) {
-                run(OP_HANDSHAKE, null, null, 0, 0);
+                int rc = run(OP_HANDSHAKE, null, null, 0, 0);
+                if (rc != TlsStatus.OK) {
+                    // TLSB_CLOSED: the peer ended the session before it began, and a second try
+                    // would wait for a handshake that cannot come; JSSE closes the socket too.
+                    close();
+                    throw unexpected(OP_NAMES[OP_HANDSHAKE], rc);
+                }
                 handshaken = true;
             }
         } finally {
@@ -332,11 +342,27 @@ public final class TlsSocket implements Closeable {
             if (rc != TlsStatus.WANT_READ && rc != TlsStatus.WANT_WRITE) {
                 return rc;
             }
+            if (transport == null) { // a blocking core socket never asks to be called again
+                throw unexpected(OP_NAMES[op], rc);
+            }
             if (rc == TlsStatus.WANT_READ) {
                 receive(seenFeeds);
             }
             // TLSB_WANT_WRITE: the flush above has emptied the core's output; try again.
         }
+    }
+
+    /**
+     * A result the operation cannot go on with (neither data nor an error the core threw):
+     * TLSB_CLOSED where data or a finished handshake was due, or anything else that is not
+     * progress, which is never added to a count or retried.
+     */
+    private static TlsException unexpected(String op, int rc) {
+        if (rc == TlsStatus.CLOSED) {
+            return TlsException.of(rc, op + ": the peer has closed the TLS session (close_notify)");
+        }
+        return TlsException.of(TlsStatus.ERR_INTERNAL, op + ": unexpected result " + rc + " ("
+                + TlsStatus.name(rc) + ") from the core");
     }
 
     /** After a failed call the core may hold an alert for the peer: it explains the failure there. */
@@ -438,7 +464,13 @@ public final class TlsSocket implements Closeable {
         readLock.lock();
         try {
             int rc = run(OP_READ, array, direct, offset, length);
-            return rc == TlsStatus.CLOSED ? -1 : rc;
+            if (rc > 0) {
+                return rc;
+            }
+            if (rc == TlsStatus.CLOSED) {
+                return -1;
+            }
+            throw unexpected(OP_NAMES[OP_READ], rc);
         } finally {
             readLock.unlock();
         }
@@ -451,8 +483,8 @@ public final class TlsSocket implements Closeable {
         try {
             while (length > 0) {
                 int n = run(OP_WRITE, array, direct, offset, length);
-                if (n == TlsStatus.CLOSED) {
-                    throw TlsException.of(n, "write: the peer has closed the TLS session");
+                if (n <= 0) {
+                    throw unexpected(OP_NAMES[OP_WRITE], n);
                 }
                 offset += n;
                 length -= n;
