@@ -120,6 +120,8 @@ static jbyteArray JNICALL n_status_name(JNIEnv *env, jclass cls, jint status)
     return utf8_bytes(env, tlsb_status_name(status));
 }
 
+static jint JNICALL n_status_kind(JNIEnv *env, jclass cls, jint status) { return tlsb_status_kind(status); }
+
 /* ---- contexts ------------------------------------------------------------------------ */
 
 /* Sets one option from the two arrays; a failure is thrown (or pending) when it returns 0. */
@@ -489,6 +491,7 @@ static const JNINativeMethod natives[] = {
     NATIVE("opensslVersion", "()[B", n_openssl_version),
     NATIVE("compatMode", "()I", n_compat_mode),
     NATIVE("statusName", "(I)[B", n_status_name),
+    NATIVE("statusKind", "(I)I", n_status_kind),
     NATIVE("contextNew", "(I[[B[[BLorg/tlsbridge/TlsLogger;)J", n_context_new),
     NATIVE("contextSettings", "(J)[B", n_context_settings),
     NATIVE("contextFree", "(J)V", n_context_free),
