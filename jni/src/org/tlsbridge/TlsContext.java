@@ -43,7 +43,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             return Native.utf8(Native.contextSettings(h));
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -56,7 +56,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             Native.verify(h, chainPem, Native.cstr(peerName), at == null ? 0 : at.getEpochSecond());
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -71,7 +71,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             conn = Native.dial(h, Native.cstr(host), port, timeoutMillis);
         } catch (TlsException | RuntimeException e) {
-            resource.release();
+            resource.release(this);
             throw e;
         }
         return new TlsSocket(conn, null, resource); // the socket keeps the acquisition
@@ -91,7 +91,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             conn = Native.connNewBuffer(h, Native.cstr(targetName));
         } catch (TlsException | RuntimeException e) {
-            resource.release();
+            resource.release(this);
             throw e;
         }
         return new TlsSocket(conn, socket, resource); // the socket keeps the acquisition

@@ -215,7 +215,7 @@ public final class TlsSocket implements Closeable {
         try {
             return Native.sessionExport(h);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -225,7 +225,7 @@ public final class TlsSocket implements Closeable {
         try {
             Native.sessionImport(h, session);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -241,7 +241,7 @@ public final class TlsSocket implements Closeable {
             try {
                 Native.setTimeout(h, timeoutMillis);
             } finally {
-                resource.release();
+                resource.release(this);
             }
         }
         this.timeoutMillis = timeoutMillis;
@@ -257,7 +257,7 @@ public final class TlsSocket implements Closeable {
         try {
             sayGoodbye(h);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -301,7 +301,7 @@ public final class TlsSocket implements Closeable {
         try {
             return Native.utf8(Native.info(h, key));
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -337,7 +337,7 @@ public final class TlsSocket implements Closeable {
                     flush(h);
                 }
             } finally {
-                resource.release();
+                resource.release(this);
             }
             if (rc != TlsStatus.WANT_READ && rc != TlsStatus.WANT_WRITE) {
                 return rc;
@@ -410,7 +410,7 @@ public final class TlsSocket implements Closeable {
                     Native.feed(h, received, 0, n);
                 }
             } finally {
-                resource.release();
+                resource.release(this);
             }
             synchronized (receiveLock) {
                 feeds++;
