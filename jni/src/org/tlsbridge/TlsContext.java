@@ -61,11 +61,12 @@ public final class TlsContext implements AutoCloseable {
     }
 
     /**
-     * Dials host:port natively (timeoutMillis bounds the TCP connect; 0 waits) as a client; host is
-     * also the name sent as SNI and verified, unless {@code tls-target-name} is set. The handshake
+     * Dials host:port natively (timeoutMillis bounds the TCP connect; 0 waits, negative is an
+     * {@link IllegalArgumentException}) as a client; host is also the name sent as SNI and verified, unless {@code tls-target-name} is set. The handshake
      * runs on {@link TlsSocket#startHandshake()} or the first read or write.
      */
     public TlsSocket connect(String host, int port, int timeoutMillis) throws IOException {
+        TlsSocket.checkTimeout(timeoutMillis);
         long h = resource.acquire();
         long conn;
         try {

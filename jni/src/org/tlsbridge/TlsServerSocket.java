@@ -36,9 +36,12 @@ public final class TlsServerSocket implements AutoCloseable {
         }
     }
 
-    /** How long {@link #accept()} waits (ms; 0 waits for ever); a timeout throws TLSB_ERR_TIMEOUT. */
+    /**
+     * How long {@link #accept()} waits (ms; 0 waits for ever, negative is an
+     * {@link IllegalArgumentException}); a timeout throws TLSB_ERR_TIMEOUT.
+     */
     public void setSoTimeout(int timeoutMillis) {
-        this.timeoutMillis = timeoutMillis;
+        this.timeoutMillis = TlsSocket.checkTimeout(timeoutMillis);
     }
 
     public int getSoTimeout() {

@@ -9,6 +9,9 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -22,6 +25,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class TlsSocket implements Closeable {
     /** Room for one TLS record with its header, so a socket read usually carries whole records. */
     private static final int NET_BUFFER = 17 * 1024;
+
+    /** The longest close() waits for the peer to take its close_notify (ms). */
+    public static final int CLOSE_NOTIFY_MILLIS = 1000;
+
+    /** Ends a wrapped socket's close_notify write that outlives its bound; its thread ends when idle. */
+    private static final ScheduledThreadPoolExecutor CLOSE_TIMER = closeTimer();
 
     private static final int OP_HANDSHAKE = 0;
     private static final int OP_READ = 1;
@@ -73,6 +82,18 @@ public final class TlsSocket implements Closeable {
         }
         received = new byte[NET_BUFFER];
         toSend = new byte[NET_BUFFER];
+    }
+
+    private static ScheduledThreadPoolExecutor closeTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread t = new Thread(task, "tlsbridge-close-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        return timer;
     }
 
     /**
@@ -230,10 +251,13 @@ public final class TlsSocket implements Closeable {
     }
 
     /**
-     * Limit for each wait of a read or the handshake (ms; 0 waits for ever); a timeout throws
-     * TLSB_ERR_TIMEOUT. In buffer mode this is the wrapped socket's SO_TIMEOUT.
+     * Limit for each wait of a read, a write or the handshake (ms; 0 waits for ever, negative is an
+     * {@link IllegalArgumentException}); a timeout throws TLSB_ERR_TIMEOUT. It also shortens the
+     * wait of {@link #close()} for close_notify. In buffer mode this is the wrapped socket's
+     * SO_TIMEOUT, which bounds reads only: a Java socket's writes have no time limit.
      */
     public void setSoTimeout(int timeoutMillis) throws IOException {
+        checkTimeout(timeoutMillis);
         if (transport != null) {
             transport.setSoTimeout(timeoutMillis);
         } else {
@@ -266,13 +290,19 @@ public final class TlsSocket implements Closeable {
     }
 
     /**
-     * Sends close_notify (best effort; skipped when another thread is inside the connection, whose
-     * call then ends with TLSB_ERR_HANDLE_CLOSED), closes the transport (the wrapped socket too)
-     * and frees the connection once no other thread is inside it. Idempotent.
+     * Sends close_notify (best effort: skipped when another thread is inside the connection, whose
+     * call then ends with TLSB_ERR_HANDLE_CLOSED, and given up after {@link #CLOSE_NOTIFY_MILLIS},
+     * or the SO timeout when that is shorter, when the peer does not take it), closes the
+     * transport (the wrapped socket too) and frees the connection once no other thread is inside
+     * it. Idempotent.
      */
     @Override
     public void close() {
-        resource.close(this::sayGoodbye);
+        resource.close(this::farewell);
+        closeTransport();
+    }
+
+    private void closeTransport() {
         if (transport != null) {
             try {
                 transport.close();
@@ -280,6 +310,34 @@ public final class TlsSocket implements Closeable {
                 // Nothing is left to release.
             }
         }
+    }
+
+    /**
+     * close()'s close_notify, bounded: a peer that stopped reading must not hold close() for ever.
+     * The core's socket waits with a timeout; a wrapped socket's write has none, so a timer closes
+     * the socket under it, which ends the write.
+     */
+    private void farewell(long h) throws IOException {
+        int bound = timeoutMillis > 0 ? Math.min(timeoutMillis, CLOSE_NOTIFY_MILLIS) : CLOSE_NOTIFY_MILLIS;
+        if (transport == null) {
+            Native.setTimeout(h, bound);
+            sayGoodbye(h);
+            return;
+        }
+        ScheduledFuture<?> deadline = CLOSE_TIMER.schedule(this::closeTransport, bound, TimeUnit.MILLISECONDS);
+        try {
+            sayGoodbye(h);
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    /** A timeout as given to setSoTimeout (ms): 0 is no limit, negative is refused. */
+    static int checkTimeout(int millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("timeout can't be negative: " + millis + " ms (0 means no limit)");
+        }
+        return millis;
     }
 
     private void sayGoodbye(long h) throws IOException {
