@@ -69,7 +69,8 @@ static void throw_status(JNIEnv *env, int32_t status)
         (*env)->DeleteLocalRef(env, e);
 }
 
-/* Results the Java loops act on; anything else negative is thrown. */
+/* Results TlsSocket decides on: progress (TLSB_WANT_*), and TLSB_CLOSED, which ends a read but
+ * fails a handshake or a write (the core sets no message for it); any other negative is thrown. */
 static int32_t returned(JNIEnv *env, int32_t rc)
 {
     if (rc < 0 && rc != TLSB_WANT_READ && rc != TLSB_WANT_WRITE && rc != TLSB_CLOSED)
@@ -118,6 +119,8 @@ static jbyteArray JNICALL n_status_name(JNIEnv *env, jclass cls, jint status)
 {
     return utf8_bytes(env, tlsb_status_name(status));
 }
+
+static jint JNICALL n_status_kind(JNIEnv *env, jclass cls, jint status) { return tlsb_status_kind(status); }
 
 /* ---- contexts ------------------------------------------------------------------------ */
 
@@ -488,6 +491,7 @@ static const JNINativeMethod natives[] = {
     NATIVE("opensslVersion", "()[B", n_openssl_version),
     NATIVE("compatMode", "()I", n_compat_mode),
     NATIVE("statusName", "(I)[B", n_status_name),
+    NATIVE("statusKind", "(I)I", n_status_kind),
     NATIVE("contextNew", "(I[[B[[BLorg/tlsbridge/TlsLogger;)J", n_context_new),
     NATIVE("contextSettings", "(J)[B", n_context_settings),
     NATIVE("contextFree", "(J)V", n_context_free),

@@ -131,18 +131,18 @@ class AbiTest {
         inJava.forEach((name, value) -> assertEquals(name, TlsStatus.name(value)));
     }
 
-    /** The info keys and roles the Java face passes are the header's. */
+    /** The info keys, roles and status kinds the Java face uses are the header's. */
     @Test
-    void infoKeysAndRolesMirrorTheHeader() throws Exception {
+    void infoKeysRolesAndKindsMirrorTheHeader() throws Exception {
         Map<String, Integer> inHeader = constants(Files.readString(TestEnv.path("TLSB_HEADER"), StandardCharsets.UTF_8));
         int checked = 0;
         for (Field f : Native.class.getDeclaredFields()) {
-            if (f.getName().startsWith("INFO_") || f.getName().startsWith("ROLE_")) {
+            if (f.getName().startsWith("INFO_") || f.getName().startsWith("ROLE_") || f.getName().startsWith("KIND_")) {
                 assertEquals(inHeader.get("TLSB_" + f.getName()), f.getInt(null), f.getName());
                 checked++;
             }
         }
-        assertEquals(10, checked);
+        assertEquals(12, checked);
     }
 
     private static Map<String, Integer> constants(String text) {

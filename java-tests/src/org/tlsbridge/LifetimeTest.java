@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -176,6 +177,99 @@ class LifetimeTest {
             listener.close();
             ExecutionException e = assertThrows(ExecutionException.class, () -> accepted.get(10, TimeUnit.SECONDS));
             assertEquals(TlsStatus.ERR_HANDLE_CLOSED, ((TlsException) e.getCause().getCause()).getStatus());
+        }
+    }
+
+    /**
+     * The server socket and its context closed while accept() returns a connection (made
+     * deterministic with NativeResource.releaseHook, which closes both as accept releases the
+     * listener): the new socket still holds the context, works, and frees it when closed.
+     */
+    @Test
+    void closeDuringAcceptLeavesTheAcceptedSocketItsContext() throws Exception {
+        TlsContext serverContext = TlsContext.server(TestEnv.server().setLogger((level, message) -> { }));
+        TlsServerSocket listener = serverContext.listen("127.0.0.1", 0, 5);
+        try (TlsContext clientContext = TlsContext.client(TestEnv.trustingClient());
+             TlsSocket client = clientContext.connect("localhost", listener.getLocalPort(), 5000)) {
+            Thread acceptor = Thread.currentThread();
+            AtomicBoolean fired = new AtomicBoolean();
+            NativeResource.releaseHook = resource -> {
+                if (resource.kind == NativeResource.Kind.LISTENER && Thread.currentThread() == acceptor
+                        && fired.compareAndSet(false, true)) {
+                    listener.close();
+                    serverContext.close();
+                }
+            };
+            TlsSocket accepted;
+            try {
+                accepted = listener.accept();
+            } finally {
+                NativeResource.releaseHook = null;
+            }
+            assertTrue(fired.get(), "the hook closed both during accept");
+            assertTrue(listener.isClosed());
+            try (accepted) {
+                CompletableFuture<Void> serverSide = CompletableFuture.runAsync(() -> {
+                    try {
+                        ServerResult.echo(accepted.getInputStream(), accepted.getOutputStream());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                Clients.roundTrip(client, "accepted while its server socket and context closed");
+                client.shutdownOutput();
+                serverSide.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A freed handle is never brought back: retain() refuses it (acquire() refuses a closed one). */
+    @Test
+    void aFreedHandleCannotBeRetained() throws Exception {
+        TlsBridge.version();
+        NativeResource context = new NativeResource(NativeResource.Kind.CONTEXT,
+                Native.contextNew(Native.ROLE_CLIENT, new byte[0][], new byte[0][], null), null);
+        context.close(null); // nothing holds it: freed now
+        assertClosed(context::retain);
+        assertClosed(context::acquire);
+    }
+
+    /** Closes racing accept() as it starts and ends: each accept returns a socket or throws, cleanly. */
+    @Test
+    void closeRacesWithAccept() throws Exception {
+        Random random = new Random(11);
+        try (TlsContext clientContext = TlsContext.client(TestEnv.trustingClient())) {
+            for (int round = 0; round < 200; round++) {
+                TlsContext serverContext = TlsContext.server(TestEnv.server());
+                TlsServerSocket listener = serverContext.listen("127.0.0.1", 0, 5);
+                try (TlsSocket client = clientContext.connect("localhost", listener.getLocalPort(), 5000)) {
+                    CompletableFuture<TlsSocket> accepted = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return listener.accept();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    if (random.nextBoolean()) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.sleep(0, random.nextInt(200_000));
+                    }
+                    if (random.nextBoolean()) {
+                        listener.close();
+                        serverContext.close();
+                    } else {
+                        serverContext.close();
+                        listener.close();
+                    }
+                    try {
+                        accepted.get(10, TimeUnit.SECONDS).close();
+                    } catch (ExecutionException e) {
+                        TlsException cause = (TlsException) e.getCause().getCause();
+                        assertEquals(TlsStatus.ERR_HANDLE_CLOSED, cause.getStatus(), cause.toString());
+                    }
+                }
+            }
         }
     }
 

@@ -21,6 +21,10 @@ final class Native {
     static final int ROLE_CLIENT = 0;
     static final int ROLE_SERVER = 1;
 
+    /** tlsb_status_kind's answers that choose an exception class (TLSB_KIND_*). */
+    static final int KIND_CONFIG = 4;
+    static final int KIND_VERIFY = 6;
+
     static final int INFO_VERSION = 1;
     static final int INFO_CIPHER = 2;
     static final int INFO_CIPHER_IANA = 3;
@@ -100,6 +104,8 @@ final class Native {
     static native byte[] opensslVersion();
     static native int compatMode();
     static native byte[] statusName(int status);
+    /** The TLSB_KIND_* of a status (tlsb_status_kind, node TLSBRIDGE_1.1). */
+    static native int statusKind(int status);
 
     // ---- contexts: config_new + config_set for each option + context_new + config_free in one call
     static native long contextNew(int role, byte[][] names, byte[][] values, TlsLogger logger) throws TlsException;

@@ -1,7 +1,9 @@
 package org.tlsbridge;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One native handle and the rule that keeps it from being used after it is freed: every native
@@ -69,7 +71,10 @@ final class NativeResource implements Runnable {
         void run(long handle) throws java.io.IOException;
     }
 
-    private final Kind kind;
+    /** Tests only: runs as each release starts, to close objects at a chosen moment of a call. */
+    static volatile Consumer<NativeResource> releaseHook;
+
+    final Kind kind;
     private final NativeResource parent;
     private long handle;
     private int inFlight;
@@ -95,12 +100,31 @@ final class NativeResource implements Runnable {
         return handle;
     }
 
-    /** One more acquisition, for a dependent made while the caller holds one (works when closed). */
-    synchronized void retain() {
+    /**
+     * One more acquisition, for a dependent made while the caller holds one (works when closed, not
+     * once freed: then it throws TLSB_ERR_HANDLE_CLOSED instead of bringing the handle back).
+     */
+    synchronized void retain() throws TlsException {
+        if (handle == 0) {
+            throw closedException();
+        }
         inFlight++;
     }
 
+    /**
+     * Ends a native call made for owner, which stays reachable until here: otherwise its Cleaner
+     * could close the handle under the call (the free waits for the release, the interrupt would not).
+     */
+    void release(Object owner) {
+        release();
+        Reference.reachabilityFence(owner);
+    }
+
     void release() {
+        Consumer<NativeResource> hook = releaseHook;
+        if (hook != null) {
+            hook.accept(this);
+        }
         long toFree;
         synchronized (this) {
             if (--inFlight > 0 || !closed) {

@@ -43,7 +43,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             return Native.utf8(Native.contextSettings(h));
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -56,22 +56,23 @@ public final class TlsContext implements AutoCloseable {
         try {
             Native.verify(h, chainPem, Native.cstr(peerName), at == null ? 0 : at.getEpochSecond());
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
     /**
-     * Dials host:port natively (timeoutMillis bounds the TCP connect; 0 waits) as a client; host is
-     * also the name sent as SNI and verified, unless {@code tls-target-name} is set. The handshake
+     * Dials host:port natively (timeoutMillis bounds the TCP connect; 0 waits, negative is an
+     * {@link IllegalArgumentException}) as a client; host is also the name sent as SNI and verified, unless {@code tls-target-name} is set. The handshake
      * runs on {@link TlsSocket#startHandshake()} or the first read or write.
      */
     public TlsSocket connect(String host, int port, int timeoutMillis) throws IOException {
+        TlsSocket.checkTimeout(timeoutMillis);
         long h = resource.acquire();
         long conn;
         try {
             conn = Native.dial(h, Native.cstr(host), port, timeoutMillis);
         } catch (TlsException | RuntimeException e) {
-            resource.release();
+            resource.release(this);
             throw e;
         }
         return new TlsSocket(conn, null, resource); // the socket keeps the acquisition
@@ -91,7 +92,7 @@ public final class TlsContext implements AutoCloseable {
         try {
             conn = Native.connNewBuffer(h, Native.cstr(targetName));
         } catch (TlsException | RuntimeException e) {
-            resource.release();
+            resource.release(this);
             throw e;
         }
         return new TlsSocket(conn, socket, resource); // the socket keeps the acquisition

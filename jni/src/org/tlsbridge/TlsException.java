@@ -31,16 +31,16 @@ public class TlsException extends java.io.IOException {
         return getClass().getName() + ": " + getStatusName() + ": " + getMessage();
     }
 
-    /** The one place that maps a status code to an exception class. */
+    /** The one place that maps a status code to an exception class, by the core's tlsb_status_kind. */
     static TlsException of(int status, String message) {
-        if (status <= -20 && status >= -29) { // the header's block of configuration errors
-            return new TlsConfigException(status, message);
+        switch (Native.statusKind(status)) {
+            case Native.KIND_CONFIG:
+                return new TlsConfigException(status, message);
+            case Native.KIND_VERIFY:
+                return new TlsVerifyException(status, message);
+            default:
+                return new TlsException(status, message);
         }
-        if (status == TlsStatus.ERR_VERIFY || status == TlsStatus.ERR_VERIFY_NAME
-                || status == TlsStatus.ERR_PEER_CERT_MISSING) {
-            return new TlsVerifyException(status, message);
-        }
-        return new TlsException(status, message);
     }
 
     /** Called by the JNI library with the core's status and UTF-8 message. */

@@ -32,13 +32,16 @@ public final class TlsServerSocket implements AutoCloseable {
         try {
             return Native.listenerPort(h);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
-    /** How long {@link #accept()} waits (ms; 0 waits for ever); a timeout throws TLSB_ERR_TIMEOUT. */
+    /**
+     * How long {@link #accept()} waits (ms; 0 waits for ever, negative is an
+     * {@link IllegalArgumentException}); a timeout throws TLSB_ERR_TIMEOUT.
+     */
     public void setSoTimeout(int timeoutMillis) {
-        this.timeoutMillis = timeoutMillis;
+        this.timeoutMillis = TlsSocket.checkTimeout(timeoutMillis);
     }
 
     public int getSoTimeout() {
@@ -51,14 +54,21 @@ public final class TlsServerSocket implements AutoCloseable {
      */
     public TlsSocket accept() throws java.io.IOException {
         long h = resource.acquire();
-        long conn;
         try {
-            conn = Native.accept(h, context, timeoutMillis);
+            // The new socket's own hold on the context, taken while this server socket's hold keeps
+            // it alive: once the listener is released, a concurrent close may free both.
+            contextResource.retain();
+            long conn;
+            try {
+                conn = Native.accept(h, context, timeoutMillis);
+            } catch (TlsException | RuntimeException e) {
+                contextResource.release();
+                throw e;
+            }
+            return new TlsSocket(conn, null, contextResource);
         } finally {
-            resource.release();
+            resource.release(this);
         }
-        contextResource.retain(); // held by this server socket already; the new socket keeps its own
-        return new TlsSocket(conn, null, contextResource);
     }
 
     public boolean isClosed() {

@@ -9,6 +9,9 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -23,9 +26,16 @@ public final class TlsSocket implements Closeable {
     /** Room for one TLS record with its header, so a socket read usually carries whole records. */
     private static final int NET_BUFFER = 17 * 1024;
 
+    /** The longest close() waits for the peer to take its close_notify (ms). */
+    public static final int CLOSE_NOTIFY_MILLIS = 1000;
+
+    /** Ends a wrapped socket's close_notify write that outlives its bound; its thread ends when idle. */
+    private static final ScheduledThreadPoolExecutor CLOSE_TIMER = closeTimer();
+
     private static final int OP_HANDSHAKE = 0;
     private static final int OP_READ = 1;
     private static final int OP_WRITE = 2;
+    private static final String[] OP_NAMES = {"handshake", "read", "write"};
 
     private final NativeResource resource;
     /** Buffer mode only (null in socket mode): the socket Java reads and writes for the core. */
@@ -74,7 +84,22 @@ public final class TlsSocket implements Closeable {
         toSend = new byte[NET_BUFFER];
     }
 
-    /** Runs the handshake now if it has not run yet; a failure throws, and the socket should be closed. */
+    private static ScheduledThreadPoolExecutor closeTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread t = new Thread(task, "tlsbridge-close-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        return timer;
+    }
+
+    /**
+     * Runs the handshake now if it has not run yet; a failure throws, and the socket should be
+     * closed (a peer's close_notify in place of the handshake closes it here).
+     */
     public void startHandshake() throws IOException {
         if (handshaken) {
             checkOpen();
@@ -85,7 +110,13 @@ public final class TlsSocket implements Closeable {
         handshakeLock.lock();
         try {
             if (!handshaken) {
-                run(OP_HANDSHAKE, null, null, 0, 0);
+                int rc = run(OP_HANDSHAKE, null, null, 0, 0);
+                if (rc != TlsStatus.OK) {
+                    // TLSB_CLOSED: the peer ended the session before it began, and a second try
+                    // would wait for a handshake that cannot come; JSSE closes the socket too.
+                    close();
+                    throw unexpected(OP_NAMES[OP_HANDSHAKE], rc);
+                }
                 handshaken = true;
             }
         } finally {
@@ -205,7 +236,7 @@ public final class TlsSocket implements Closeable {
         try {
             return Native.sessionExport(h);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -215,15 +246,18 @@ public final class TlsSocket implements Closeable {
         try {
             Native.sessionImport(h, session);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
     /**
-     * Limit for each wait of a read or the handshake (ms; 0 waits for ever); a timeout throws
-     * TLSB_ERR_TIMEOUT. In buffer mode this is the wrapped socket's SO_TIMEOUT.
+     * Limit for each wait of a read, a write or the handshake (ms; 0 waits for ever, negative is an
+     * {@link IllegalArgumentException}); a timeout throws TLSB_ERR_TIMEOUT. It also shortens the
+     * wait of {@link #close()} for close_notify. In buffer mode this is the wrapped socket's
+     * SO_TIMEOUT, which bounds reads only: a Java socket's writes have no time limit.
      */
     public void setSoTimeout(int timeoutMillis) throws IOException {
+        checkTimeout(timeoutMillis);
         if (transport != null) {
             transport.setSoTimeout(timeoutMillis);
         } else {
@@ -231,7 +265,7 @@ public final class TlsSocket implements Closeable {
             try {
                 Native.setTimeout(h, timeoutMillis);
             } finally {
-                resource.release();
+                resource.release(this);
             }
         }
         this.timeoutMillis = timeoutMillis;
@@ -247,7 +281,7 @@ public final class TlsSocket implements Closeable {
         try {
             sayGoodbye(h);
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -256,13 +290,19 @@ public final class TlsSocket implements Closeable {
     }
 
     /**
-     * Sends close_notify (best effort; skipped when another thread is inside the connection, whose
-     * call then ends with TLSB_ERR_HANDLE_CLOSED), closes the transport (the wrapped socket too)
-     * and frees the connection once no other thread is inside it. Idempotent.
+     * Sends close_notify (best effort: skipped when another thread is inside the connection, whose
+     * call then ends with TLSB_ERR_HANDLE_CLOSED, and given up after {@link #CLOSE_NOTIFY_MILLIS},
+     * or the SO timeout when that is shorter, when the peer does not take it), closes the
+     * transport (the wrapped socket too) and frees the connection once no other thread is inside
+     * it. Idempotent.
      */
     @Override
     public void close() {
-        resource.close(this::sayGoodbye);
+        resource.close(this::farewell);
+        closeTransport();
+    }
+
+    private void closeTransport() {
         if (transport != null) {
             try {
                 transport.close();
@@ -270,6 +310,34 @@ public final class TlsSocket implements Closeable {
                 // Nothing is left to release.
             }
         }
+    }
+
+    /**
+     * close()'s close_notify, bounded: a peer that stopped reading must not hold close() for ever.
+     * The core's socket waits with a timeout; a wrapped socket's write has none, so a timer closes
+     * the socket under it, which ends the write.
+     */
+    private void farewell(long h) throws IOException {
+        int bound = timeoutMillis > 0 ? Math.min(timeoutMillis, CLOSE_NOTIFY_MILLIS) : CLOSE_NOTIFY_MILLIS;
+        if (transport == null) {
+            Native.setTimeout(h, bound);
+            sayGoodbye(h);
+            return;
+        }
+        ScheduledFuture<?> deadline = CLOSE_TIMER.schedule(this::closeTransport, bound, TimeUnit.MILLISECONDS);
+        try {
+            sayGoodbye(h);
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    /** A timeout as given to setSoTimeout (ms): 0 is no limit, negative is refused. */
+    static int checkTimeout(int millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("timeout can't be negative: " + millis + " ms (0 means no limit)");
+        }
+        return millis;
     }
 
     private void sayGoodbye(long h) throws IOException {
@@ -291,7 +359,7 @@ public final class TlsSocket implements Closeable {
         try {
             return Native.utf8(Native.info(h, key));
         } finally {
-            resource.release();
+            resource.release(this);
         }
     }
 
@@ -327,16 +395,32 @@ public final class TlsSocket implements Closeable {
                     flush(h);
                 }
             } finally {
-                resource.release();
+                resource.release(this);
             }
             if (rc != TlsStatus.WANT_READ && rc != TlsStatus.WANT_WRITE) {
                 return rc;
+            }
+            if (transport == null) { // a blocking core socket never asks to be called again
+                throw unexpected(OP_NAMES[op], rc);
             }
             if (rc == TlsStatus.WANT_READ) {
                 receive(seenFeeds);
             }
             // TLSB_WANT_WRITE: the flush above has emptied the core's output; try again.
         }
+    }
+
+    /**
+     * A result the operation cannot go on with (neither data nor an error the core threw):
+     * TLSB_CLOSED where data or a finished handshake was due, or anything else that is not
+     * progress, which is never added to a count or retried.
+     */
+    private static TlsException unexpected(String op, int rc) {
+        if (rc == TlsStatus.CLOSED) {
+            return TlsException.of(rc, op + ": the peer has closed the TLS session (close_notify)");
+        }
+        return TlsException.of(TlsStatus.ERR_INTERNAL, op + ": unexpected result " + rc + " ("
+                + TlsStatus.name(rc) + ") from the core");
     }
 
     /** After a failed call the core may hold an alert for the peer: it explains the failure there. */
@@ -384,7 +468,7 @@ public final class TlsSocket implements Closeable {
                     Native.feed(h, received, 0, n);
                 }
             } finally {
-                resource.release();
+                resource.release(this);
             }
             synchronized (receiveLock) {
                 feeds++;
@@ -438,7 +522,13 @@ public final class TlsSocket implements Closeable {
         readLock.lock();
         try {
             int rc = run(OP_READ, array, direct, offset, length);
-            return rc == TlsStatus.CLOSED ? -1 : rc;
+            if (rc > 0) {
+                return rc;
+            }
+            if (rc == TlsStatus.CLOSED) {
+                return -1;
+            }
+            throw unexpected(OP_NAMES[OP_READ], rc);
         } finally {
             readLock.unlock();
         }
@@ -451,8 +541,8 @@ public final class TlsSocket implements Closeable {
         try {
             while (length > 0) {
                 int n = run(OP_WRITE, array, direct, offset, length);
-                if (n == TlsStatus.CLOSED) {
-                    throw TlsException.of(n, "write: the peer has closed the TLS session");
+                if (n <= 0) {
+                    throw unexpected(OP_NAMES[OP_WRITE], n);
                 }
                 offset += n;
                 length -= n;
