@@ -127,6 +127,27 @@ static void config_bag(void)
     tlsb_context_free(ctx);
 }
 
+/* Removing an option keeps the others in the order they were first set, in every face: the
+ * first bad option met (in that order) is the one reported. */
+static void config_unset_keeps_order(void)
+{
+    tlsb_config *cfg;
+    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "tls", "perhaps"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", NULL), TLSB_OK);
+    tlsb_context *ctx = NULL;
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_VALUE);
+    CHECK_CONTAINS(tlsb_last_error(), "option tls: bad value 'perhaps'");
+    /* Setting a name again replaces its value where it stands. */
+    CHECK_STATUS(tlsb_config_set(cfg, "tls", "yes"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "SSLv3"), TLSB_OK);
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_UNKNOWN);
+    CHECK(ctx == NULL);
+    tlsb_config_free(cfg);
+}
+
 struct log_record {
     int count;
     int32_t level;
@@ -241,6 +262,7 @@ int main(int argc, char **argv)
         {"bad_arguments", bad_arguments},
         {"closed_handles", closed_handles},
         {"config_bag", config_bag},
+        {"config_unset_keeps_order", config_unset_keeps_order},
         {"log_callback", log_callback},
         {"errors_are_thread_local", errors_are_thread_local},
         {"identity", identity},

@@ -125,7 +125,9 @@ TLSB_API int32_t tlsb_compat_mode(void);
 
 /* ---- config: a mutable bag of name=value options, checked when a context is built --- */
 TLSB_API int32_t tlsb_config_new(tlsb_config **out);
-/* Sets (or replaces) one option; value NULL removes it. Names and values are not checked here. */
+/* Sets (or replaces, in place) one option; value NULL removes it, keeping the others in the order
+ * of first setting, the order tlsb_context_new checks them in. Names and values are not checked
+ * here. Returns TLSB_OK, TLSB_ERR_ARGUMENT (config or name NULL) or TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_config_set(tlsb_config *config, const char *name, const char *value);
 /* Routes the library's messages for contexts built from this config. fn NULL removes it. */
 TLSB_API int32_t tlsb_config_set_log(tlsb_config *config, tlsb_log_fn fn, void *user);
