@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 int harness_failures;
+static jmp_buf test_end; /* where a failed REQUIRE returns to: the end of the running test */
 
 void harness_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -26,6 +27,16 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
     harness_failures++;
 }
 
+void harness_abort(void) { longjmp(test_end, 1); }
+
+int harness_run(void (*run)(void))
+{
+    harness_failures = 0;
+    if (setjmp(test_end) == 0)
+        run();
+    return harness_failures;
+}
+
 int harness_main(const struct test *tests, int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a dead child process must not kill the suite */
@@ -36,11 +47,10 @@ int harness_main(const struct test *tests, int argc, char **argv)
             wanted |= strcmp(argv[i], t->name) == 0;
         if (!wanted)
             continue;
-        harness_failures = 0;
-        t->run();
-        printf("%s %s\n", harness_failures ? "FAIL" : "ok  ", t->name);
+        int failures = harness_run(t->run);
+        printf("%s %s\n", failures ? "FAIL" : "ok  ", t->name);
         fflush(stdout);
-        if (harness_failures)
+        if (failures)
             failed++;
         else
             passed++;

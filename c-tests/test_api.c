@@ -5,9 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+
+static void require_then_use(void)
+{
+    const char *volatile missing = NULL;
+    REQUIRE(missing != NULL);
+    CHECK(missing[0] == 'x'); /* would crash: the failed REQUIRE must end the test first */
+}
+
+/* A failed precondition ends its test as a failure; the suite goes on instead of crashing. */
+static void harness_require_ends_the_test(void)
+{
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        _exit(harness_run(require_then_use) == 1 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
 
 static void null_handles(void)
 {
@@ -50,7 +72,7 @@ static void null_handles(void)
 static void bad_arguments(void)
 {
     tlsb_config *cfg;
-    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
     tlsb_context *ctx = NULL;
     CHECK_STATUS(tlsb_context_new(cfg, 7, &ctx), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "role 7 is neither client (0) nor server (1)");
@@ -60,7 +82,7 @@ static void bad_arguments(void)
     CHECK_STATUS(tlsb_conn_new_socket(ctx, -1, "x", &conn), TLSB_ERR_ARGUMENT);
     CHECK_STATUS(tlsb_conn_new_socket(ctx, 987654, "x", &conn), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "descriptor 987654: Bad file descriptor");
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, "localhost", &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, "localhost", &conn), TLSB_OK);
     uint8_t buf[8];
     CHECK_STATUS(tlsb_conn_read(conn, NULL, 8), TLSB_ERR_ARGUMENT);
     CHECK_STATUS(tlsb_conn_read(conn, buf, 0), TLSB_ERR_ARGUMENT);
@@ -79,7 +101,7 @@ static void bad_arguments(void)
     tlsb_conn_free(conn);
     /* A descriptor the core refuses is handed back as it came: still blocking. */
     int pair[2];
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
     CHECK_STATUS(tlsb_conn_new_socket(ctx, pair[0], NULL, &conn), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "needs a target name");
     CHECK((fcntl(pair[0], F_GETFL) & O_NONBLOCK) == 0);
@@ -93,7 +115,7 @@ static void closed_handles(void)
 {
     tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls-target-name-check=no", NULL);
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
     uint8_t buf[8];
@@ -111,7 +133,7 @@ static void closed_handles(void)
 static void config_bag(void)
 {
     tlsb_config *cfg;
-    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv13"), TLSB_OK); /* replaces */
     CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);    /* checked at build */
@@ -132,7 +154,7 @@ static void config_bag(void)
 static void config_unset_keeps_order(void)
 {
     tlsb_config *cfg;
-    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "tls", "perhaps"), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);
@@ -249,7 +271,7 @@ static void context_outlives_its_owner(void)
 {
     tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls=0", NULL);
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
     tlsb_context_free(ctx); /* the connection holds its own reference */
     CHECK_STATUS(tlsb_conn_write(conn, (const uint8_t *)"ok", 2), 2);
     tlsb_conn_free(conn);
@@ -258,6 +280,7 @@ static void context_outlives_its_owner(void)
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
+        {"harness_require_ends_the_test", harness_require_ends_the_test},
         {"null_handles", null_handles},
         {"bad_arguments", bad_arguments},
         {"closed_handles", closed_handles},

@@ -111,7 +111,7 @@ static void mutual_tls_without_client_certificate(void)
                                        opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
     /* TLS 1.3: the client's handshake ends before the server has looked at its (absent)
      * certificate, so the refusal arrives with the first read. */
     CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
@@ -245,7 +245,7 @@ static void resumption(void)
     pthread_join(s.thread, NULL);
     pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_conn *second;
-    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(second), TLSB_OK);
     CHECK_STR(tlsb_conn_info(second, TLSB_INFO_SESSION_REUSED), "yes");
@@ -254,17 +254,17 @@ static void resumption(void)
     tlsb_conn_free(second);
     /* A session resumes only where a full handshake would have passed the same checks. */
     tlsb_conn *other;
-    CHECK_STATUS(tlsb_conn_new_buffer(client, "wrong.example", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, "wrong.example", &other), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_VERIFY_NAME);
     CHECK_CONTAINS(tlsb_last_error(), "does not match target name 'wrong.example'");
     tlsb_conn_free(other);
     tlsb_context *stranger = CLIENT(opt("trusted-ca", "other-ca.pem"));
-    CHECK_STATUS(tlsb_conn_new_buffer(stranger, "localhost", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(stranger, "localhost", &other), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "from a context with other settings");
     tlsb_conn_free(other);
     tlsb_context_free(stranger);
-    CHECK_STATUS(tlsb_conn_new_buffer(client, "localhost", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, "localhost", &other), TLSB_OK);
     session[10] ^= 1; /* a damaged binding is refused, not trusted */
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
     tlsb_conn_free(other);
@@ -293,8 +293,8 @@ static void buffer_mode(void)
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "client.pem"),
                                 opt("certificate-key", "client.key"));
     tlsb_conn *client, *server;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
-    CHECK_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
     int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
     for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
         if (c != TLSB_OK)
@@ -338,7 +338,7 @@ static void buffer_mode_peer_vanishes(void)
 {
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *client;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(client), TLSB_WANT_READ);
     CHECK(tlsb_conn_pending(client) > 0); /* the ClientHello */
     CHECK_STATUS(tlsb_conn_feed_eof(client), TLSB_OK);
@@ -363,12 +363,12 @@ static void buffer_mode_needs_a_target_name(void)
 static void nonblocking_socket_mode(void)
 {
     int sv[2];
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *client, *server;
-    CHECK_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
-    CHECK_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
     CHECK(tlsb_conn_fd(client) == sv[0]);
     int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
     int wants = 0;
@@ -401,10 +401,10 @@ static void nonblocking_switch_on_core_sockets(void)
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     tlsb_conn *client = NULL, *server = NULL;
-    CHECK_STATUS(tlsb_dial(cctx, "localhost", tlsb_listener_port(l), 5000, &client), TLSB_OK);
-    CHECK_STATUS(tlsb_accept(l, sctx, 5000, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(cctx, "localhost", tlsb_listener_port(l), 5000, &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_accept(l, sctx, 5000, &server), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(client, 1), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(server, 1), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(server, 2), TLSB_ERR_ARGUMENT);
@@ -432,7 +432,7 @@ static void nonblocking_switch_on_core_sockets(void)
     CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"abc", 3), 3);
     CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), 3);
     tlsb_conn *buffered;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &buffered), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &buffered), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(buffered, 0), TLSB_ERR_STATE);
     tlsb_conn_free(buffered);
     tlsb_conn_free(client);
@@ -459,7 +459,7 @@ static void clear_mode(void)
     CHECK_STATUS(s.end, TLSB_CLOSED);
     /* The same in buffer mode: bytes pass through unchanged. */
     tlsb_conn *b;
-    CHECK_STATUS(tlsb_conn_new_buffer(client, NULL, &b), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, NULL, &b), TLSB_OK);
     CHECK_STATUS(tlsb_conn_write(b, (const uint8_t *)"plain", 5), 5);
     uint8_t out[16];
     CHECK_STATUS(tlsb_conn_drain(b, out, sizeof out), 5);
@@ -556,12 +556,12 @@ static void read_timeout_and_close_from_another_thread(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     struct echo_server s = {.ctx = sctx, .listener = l};
     pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
     uint8_t buf[16];
     CHECK_STATUS(tlsb_conn_set_timeout(conn, 200), TLSB_OK);
@@ -610,7 +610,7 @@ static void reader_and_writer_start_together(void)
         struct echo_server s;
         int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
         tlsb_conn *conn;
-        CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+        REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
         CHECK_STATUS(tlsb_conn_set_timeout(conn, 5000), TLSB_OK);
         struct writer w = {conn, 0};
         pthread_t t;
@@ -633,7 +633,7 @@ static void accept_timeout_and_close(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     tlsb_conn *conn = NULL;
     CHECK_STATUS(tlsb_accept(l, sctx, 100, &conn), TLSB_ERR_TIMEOUT);
     CHECK_STATUS(tlsb_listener_close(l), TLSB_OK);
