@@ -205,10 +205,10 @@ static void protocol_mismatch(void)
                                        "sec-protocol=TLSv12"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "sec-protocol=TLSv13");
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
-    CHECK_CONTAINS(tlsb_last_error(), "this side enables TLSv1.3 (sec-protocol=TLSv13)");
+    CHECK_CONTAINS(tlsb_last_error(), "this side offers TLSv1.3 (sec-protocol=TLSv13)");
     echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
-    CHECK_CONTAINS(s.error, "this side enables TLSv1.2 (sec-protocol=TLSv12)");
+    CHECK_CONTAINS(s.error, "this side accepts TLSv1.2 (sec-protocol=TLSv12)");
     tlsb_context_free(client);
 }
 

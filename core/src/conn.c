@@ -162,9 +162,11 @@ static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
     tlsb_versions_text(c->context->options.versions, &t);
     const char *src = c->context->options.version_sources;
     int32_t rc = tlsb_fail(TLSB_ERR_PROTOCOL_VERSION,
-                           "no protocol version in common with the peer: this side enables %s (%s) and the peer "
-                           "offers none of them (%s)",
-                           t.data ? t.data : "", src ? src : "default", reason);
+                           "no protocol version in common with the peer: this side %s %s (%s) and the peer "
+                           "%s none of them (%s)",
+                           c->context->role == TLSB_ROLE_CLIENT ? "offers" : "accepts", t.data ? t.data : "",
+                           src ? src : "default", c->context->role == TLSB_ROLE_CLIENT ? "accepts" : "offers",
+                           reason);
     free(t.data);
     return rc;
 }
