@@ -272,6 +272,14 @@ static void resumption(void)
     tlsb_context_free(client);
 }
 
+/* A connection driven on another thread, and how its call ended. */
+struct writer {
+    tlsb_conn *conn;
+    int32_t result;
+};
+
+static void *handshake_then_shutdown(void *arg);
+
 /* ---- buffer mode: two engines pumped by hand ---- */
 
 static int pump(tlsb_conn *from, tlsb_conn *to)
@@ -355,6 +363,82 @@ static void buffer_mode_needs_a_target_name(void)
     CHECK_STATUS(tlsb_conn_new_buffer(cctx, NULL, &client), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "needs a target name");
     CHECK(client == NULL); /* out-parameters are written only on success */
+    tlsb_context_free(cctx);
+}
+
+/* After close_notify either way a write is an error naming who closed, never TLSB_CLOSED (a
+ * negative "count" a caller could add to its position) and never 0; shutdown stays idempotent. */
+static void write_after_close_notify(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    /* Buffer mode: the client closes, the server reads the close, then both try to write. */
+    tlsb_conn *client, *server;
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+    for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
+        if (c != TLSB_OK)
+            c = tlsb_conn_handshake(client);
+        pump(client, server);
+        if (s != TLSB_OK)
+            s = tlsb_conn_handshake(server);
+        pump(server, client);
+    }
+    REQUIRE_STATUS(c, TLSB_OK);
+    REQUIRE_STATUS(s, TLSB_OK);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK); /* once; again is a no-op */
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: this side closed the session (tlsb_conn_shutdown)");
+    pump(client, server);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(server, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: the peer closed the session (close_notify received)");
+    CHECK_STATUS(tlsb_conn_shutdown(server), TLSB_OK); /* answers the peer's close_notify */
+    CHECK(pump(server, client) > 0);
+    CHECK_STATUS(tlsb_conn_read(client, buf, sizeof buf), TLSB_CLOSED);
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    /* Socket mode: the server closes and goes away; the client reads the close, then writes. */
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    tlsb_conn_set_timeout(client, 5000);
+    tlsb_conn_set_timeout(server, 5000);
+    struct writer w = {server, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, handshake_then_shutdown, &w);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_OK);
+    pthread_join(t, NULL);
+    CHECK_STATUS(w.result, TLSB_OK);
+    tlsb_conn_free(server); /* closes its socket too */
+    CHECK_STATUS(tlsb_conn_read(client, buf, sizeof buf), TLSB_CLOSED);
+    for (int i = 0; i < 3; i++) { /* the first write used to succeed, the next ones to say TLSB_CLOSED */
+        CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+        CHECK_CONTAINS(tlsb_last_error(), "the peer closed the session");
+    }
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    tlsb_conn_free(client);
+    /* Clear mode (tls=0): the same rules for the end of stream and our own close. */
+    tlsb_context *clear = CLIENT("tls=0");
+    REQUIRE(clear);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(clear, sv[0], NULL, &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: this side closed the session (tlsb_conn_shutdown)");
+    tlsb_conn_free(client);
+    REQUIRE_STATUS(tlsb_conn_new_socket(clear, sv[1], NULL, &server), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(server, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: the peer closed the session (end of stream received)");
+    tlsb_conn_free(server);
+    tlsb_context_free(clear);
+    tlsb_context_free(sctx);
     tlsb_context_free(cctx);
 }
 
@@ -587,10 +671,14 @@ static void read_timeout_and_close_from_another_thread(void)
     tlsb_context_free(client);
 }
 
-struct writer {
-    tlsb_conn *conn;
-    int32_t result;
-};
+static void *handshake_then_shutdown(void *arg)
+{
+    struct writer *w = arg;
+    w->result = tlsb_conn_handshake(w->conn);
+    if (w->result == TLSB_OK)
+        w->result = tlsb_conn_shutdown(w->conn);
+    return NULL;
+}
 
 static void *write_64k(void *arg)
 {
@@ -662,6 +750,7 @@ int main(int argc, char **argv)
         {"buffer_mode", buffer_mode},
         {"buffer_mode_peer_vanishes", buffer_mode_peer_vanishes},
         {"buffer_mode_needs_a_target_name", buffer_mode_needs_a_target_name},
+        {"write_after_close_notify", write_after_close_notify},
         {"nonblocking_socket_mode", nonblocking_socket_mode},
         {"nonblocking_switch_on_core_sockets", nonblocking_switch_on_core_sockets},
         {"clear_mode", clear_mode},

@@ -166,9 +166,14 @@ TLSB_API int32_t tlsb_conn_handshake(tlsb_conn *conn);
 /* Reads plaintext: bytes > 0, TLSB_CLOSED at an orderly close, TLSB_WANT_*, or an error.
  * Does the handshake first if it is not done. */
 TLSB_API int32_t tlsb_conn_read(tlsb_conn *conn, uint8_t *buffer, int32_t length);
-/* Writes plaintext: blocking sockets write everything; otherwise bytes written or TLSB_WANT_*. */
+/* Writes plaintext: blocking sockets write everything; otherwise bytes written or TLSB_WANT_*.
+ * Never TLSB_CLOSED, never 0 for length > 0: after the peer's close_notify (clear mode: its end of
+ * stream) or after tlsb_conn_shutdown a write is TLSB_ERR_STATE, saying which side closed. */
 TLSB_API int32_t tlsb_conn_write(tlsb_conn *conn, const uint8_t *buffer, int32_t length);
-/* Sends close_notify (once). Does not wait for the peer's; the transport stays open. */
+/* Sends close_notify (clear mode: ends our direction of the stream) and ends writing. Does not
+ * wait for the peer's; the transport stays open and reads go on until the peer's close. After
+ * the peer's close_notify it sends the answer. Idempotent: again, or before the handshake (no
+ * session to close), it only ends writing. A peer that already left is not an error. */
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *conn);
 /* Closes the transport; safe from any thread while another is blocked in a read or write,
  * which then returns TLSB_ERR_HANDLE_CLOSED. Idempotent. Memory stays until tlsb_conn_free. */

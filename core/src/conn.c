@@ -27,7 +27,8 @@ struct tlsb_conn {
     pthread_mutex_t hs_lock;    /* one thread drives the handshake; the others wait for it */
     atomic_int closed;
     atomic_int handshake_done;
-    int shutdown_sent;
+    atomic_int shutdown_sent;   /* tlsb_conn_shutdown was called: no more writes */
+    atomic_int peer_closed;     /* clear mode: the peer's end of stream was read (TLS asks the SSL) */
     int eof_fed;
     int32_t timeout_ms;
     char *target;
@@ -56,6 +57,8 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     c->fd = fd;
     atomic_init(&c->closed, 0);
     atomic_init(&c->handshake_done, 0);
+    atomic_init(&c->shutdown_sent, 0);
+    atomic_init(&c->peer_closed, 0);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->hs_lock, NULL);
     tlsb_context_ref(ctx);
@@ -156,6 +159,22 @@ TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, in
 
 /* ---- errors --------------------------------------------------------------------------- */
 
+enum op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+static const char *const op_names[] = {"handshake", "read", "write", "shutdown"};
+
+/* After either side closed the session a write is a usage error, never TLSB_CLOSED: that belongs
+ * to read alone, and to a caller adding up write counts it would look like a count. */
+static int32_t write_after_close(tlsb_conn *c)
+{
+    int received = c->ssl ? (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN) != 0 : atomic_load(&c->peer_closed);
+    if (received)
+        return tlsb_fail(TLSB_ERR_STATE, "write: the peer closed the session (%s received)",
+                         c->ssl ? "close_notify" : "end of stream");
+    if (atomic_load(&c->shutdown_sent))
+        return tlsb_fail(TLSB_ERR_STATE, "write: this side closed the session (tlsb_conn_shutdown)");
+    return TLSB_OK;
+}
+
 static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
 {
     tlsb_text t = {0};
@@ -173,8 +192,9 @@ static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
 
 /* Turns an SSL_* failure into a status with a message; during the handshake a verification
  * failure recorded by the callback explains it best. */
-static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
+static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
 {
+    const char *op = op_names[o];
     int err = SSL_get_error(c->ssl, ret);
     int saved_errno = errno;
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
@@ -185,7 +205,11 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op);
     if (err == SSL_ERROR_ZERO_RETURN) {
         ERR_clear_error();
-        return TLSB_CLOSED;
+        if (o == OP_READ || o == OP_SHUTDOWN) /* shutdown: the caller's close meets the peer's */
+            return TLSB_CLOSED;
+        if (o == OP_WRITE)
+            return write_after_close(c);
+        return tlsb_fail(TLSB_ERR_HANDSHAKE, "handshake: the peer closed the session (close_notify) during the handshake");
     }
     if (!c->handshake_done) {
         int32_t v = tlsb_verify_failure(c->verify);
@@ -261,9 +285,6 @@ static void record_details(tlsb_conn *c)
     remember(c, TLSB_INFO_SESSION_REUSED, SSL_session_reused(c->ssl) ? "yes" : "no");
 }
 
-enum op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
-static const char *const op_names[] = {"handshake", "read", "write", "shutdown"};
-
 /* Clear mode (tls=0): the same operations as plain I/O. */
 static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
 {
@@ -279,11 +300,18 @@ static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len
     case OP_READ:
         if (c->fd < 0) {
             int r = BIO_read(c->in, buf, len);
-            return r > 0 ? r : c->eof_fed ? TLSB_CLOSED : TLSB_WANT_READ;
+            if (r > 0)
+                return r;
+            if (!c->eof_fed)
+                return TLSB_WANT_READ;
+            n = 0;
+        } else if ((n = recv(c->fd, buf, (size_t)len, 0)) > 0) {
+            return (int32_t)n;
         }
-        n = recv(c->fd, buf, (size_t)len, 0);
-        if (n >= 0)
-            return n > 0 ? (int32_t)n : TLSB_CLOSED;
+        if (n == 0) {
+            atomic_store(&c->peer_closed, 1);
+            return TLSB_CLOSED;
+        }
         break;
     case OP_WRITE:
         if (c->fd < 0)
@@ -308,6 +336,9 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", op_names[op]);
     if (op == OP_HANDSHAKE && c->handshake_done)
         return TLSB_OK;
+    int32_t closed = op == OP_WRITE ? write_after_close(c) : TLSB_OK;
+    if (closed != TLSB_OK)
+        return closed;
     if (!c->ssl)
         return clear_attempt(c, op, buf, len);
     /* SSL_get_error needs an empty error queue; clearing one that is already empty costs ~800
@@ -336,7 +367,7 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             return TLSB_OK;
         break;
     }
-    return ssl_failure(c, r, op_names[op]);
+    return ssl_failure(c, r, op);
 }
 
 /* Runs op to completion. OpenSSL forbids concurrent use of one SSL, so every attempt holds the
@@ -419,15 +450,19 @@ TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *c)
 {
     int32_t rc = check(c, "tlsb_conn_shutdown");
-    /* Before a session exists there is nothing to close in order. */
-    if (rc || c->shutdown_sent || !c->handshake_done)
+    if (rc || atomic_load(&c->shutdown_sent))
         return rc;
+    /* Before a TLS session exists there is nothing to close in order; writes end all the same. */
+    if (c->ssl && !atomic_load(&c->handshake_done)) {
+        atomic_store(&c->shutdown_sent, 1);
+        return TLSB_OK;
+    }
     rc = run(c, OP_SHUTDOWN, NULL, 0);
     /* A peer that already left is not an error for a close. */
     if (rc == TLSB_ERR_PEER_RESET || rc == TLSB_CLOSED)
         rc = TLSB_OK;
     if (rc == TLSB_OK)
-        c->shutdown_sent = 1;
+        atomic_store(&c->shutdown_sent, 1);
     return rc;
 }
 
