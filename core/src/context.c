@@ -99,18 +99,18 @@ static int32_t describe(struct tlsb_context *c)
             return rc;
         }
         const char *verify = c->role == TLSB_ROLE_CLIENT || o->mutual ? "required" : "none";
-        tlsb_text_add(&t, "verify-peer: %s\ntarget-name-check: %s\ntarget-name: %s\nmutual: %s\n", verify,
+        tlsb_text_add(&t, "verify-peer: %s\ntls-target-name-check: %s\ntls-target-name: %s\ntls-mutual: %s\n", verify,
                       o->name_check ? "host" : "no",
                       o->target_name ? o->target_name : (c->role == TLSB_ROLE_CLIENT ? "(dialled host)" : "(none)"),
                       c->role == TLSB_ROLE_SERVER && o->mutual ? "yes" : "no");
         list_line(&t, "certificate", o->certificate, "none");
         list_line(&t, "trusted-ca", o->trusted_ca, c->role == TLSB_ROLE_CLIENT || o->mutual ? "system" : "none");
-        list_line(&t, "crl", o->crl, "none");
-        tlsb_text_add(&t, "target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
+        list_line(&t, "tls-crl", o->crl, "none");
+        tlsb_text_add(&t, "tls-target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
         if (o->verify_depth >= 0)
-            tlsb_text_add(&t, "verify-depth: %d\n", o->verify_depth);
+            tlsb_text_add(&t, "tls-verify-depth: %d\n", o->verify_depth);
         else
-            tlsb_text_add(&t, "verify-depth: default\n");
+            tlsb_text_add(&t, "tls-verify-depth: default\n");
     }
     if (c->role == TLSB_ROLE_CLIENT)
         tlsb_text_add(&t, "dns-cache-ttl: %ds\n", o->dns_cache_ttl);
