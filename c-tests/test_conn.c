@@ -602,10 +602,34 @@ static void peer_vanishes_mid_handshake(void)
     pthread_join(r.thread, NULL);
     close(r.listen_fd);
     raw_start(&r, "HTTP/1.1 400 Bad Request\r\n\r\n");
-    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
+    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_HANDSHAKE);
+    CHECK_CONTAINS(tlsb_last_error(), "handshake: the peer did not speak TLS");
     pthread_join(r.thread, NULL);
     close(r.listen_fd);
     tlsb_context_free(client);
+}
+
+/* Plain text where a ClientHello belongs is not a version mismatch: the peer did not speak TLS. */
+static void plain_text_to_a_tls_server(void)
+{
+    static const char *const greetings[] = {"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "hello, not TLS at all\n"};
+    for (size_t i = 0; i < sizeof greetings / sizeof greetings[0]; i++) {
+        struct echo_server s;
+        int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
+        REQUIRE(port > 0);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        REQUIRE(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+        CHECK(write(fd, greetings[i], strlen(greetings[i])) == (ssize_t)strlen(greetings[i]));
+        char reply[256];
+        while (read(fd, reply, sizeof reply) > 0) /* until the server gives up on us */
+            ;
+        close(fd);
+        echo_stop(&s);
+        CHECK_STATUS(s.handshake, TLSB_ERR_HANDSHAKE);
+        CHECK_CONTAINS(s.error, "handshake: the peer did not speak TLS");
+    }
 }
 
 static void dial_errors(void)
@@ -755,6 +779,7 @@ int main(int argc, char **argv)
         {"nonblocking_switch_on_core_sockets", nonblocking_switch_on_core_sockets},
         {"clear_mode", clear_mode},
         {"peer_vanishes_mid_handshake", peer_vanishes_mid_handshake},
+        {"plain_text_to_a_tls_server", plain_text_to_a_tls_server},
         {"dial_errors", dial_errors},
         {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
         {"accept_timeout_and_close", accept_timeout_and_close},

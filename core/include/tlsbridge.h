@@ -55,7 +55,7 @@ enum {
     TLSB_ERR_PROTOCOL_NONE = -27,    /* the version options leave no protocol version */
 
     TLSB_ERR_PROTOCOL_VERSION = -30, /* no protocol version in common with the peer */
-    TLSB_ERR_HANDSHAKE = -31,        /* any other handshake failure (alert, bad message) */
+    TLSB_ERR_HANDSHAKE = -31,        /* any other handshake failure (alert, bad message, a peer not speaking TLS) */
     TLSB_ERR_VERIFY = -32,           /* the peer certificate chain failed verification */
     TLSB_ERR_VERIFY_NAME = -33,      /* the peer certificate does not match the target name */
     TLSB_ERR_PEER_CERT_MISSING = -34,/* tls-mutual server: the client sent no certificate */

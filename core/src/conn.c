@@ -190,6 +190,18 @@ static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
     return rc;
 }
 
+/* Whether a handshake failed on the peer's very first bytes not being a TLS record (plain text, a
+ * web request) rather than on a version both sides could read and disagreed about: OpenSSL says
+ * "wrong version number" for both, but only the first comes before anything of the peer's was
+ * understood (a server still before the ClientHello, a client still waiting for the ServerHello). */
+static int not_tls(tlsb_conn *c, int reason)
+{
+    if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST)
+        return 1;
+    OSSL_HANDSHAKE_STATE st = SSL_get_state(c->ssl);
+    return reason == SSL_R_WRONG_VERSION_NUMBER && (st == TLS_ST_BEFORE || st == TLS_ST_CW_CLNT_HELLO);
+}
+
 /* Turns an SSL_* failure into a status with a message; during the handshake a verification
  * failure recorded by the callback explains it best. */
 static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
@@ -225,6 +237,9 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
         return tlsb_fail(TLSB_ERR_PEER_RESET, "%s: the peer closed the connection without close_notify%s", op,
                          c->handshake_done ? "" : " during the handshake");
     }
+    if (!c->handshake_done && not_tls(c, reason))
+        return tlsb_fail(TLSB_ERR_HANDSHAKE, "%s: the peer did not speak TLS (its first bytes are not a TLS record: %s)",
+                         op, text ? text : "not a TLS record");
     switch (reason) {
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
