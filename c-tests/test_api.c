@@ -229,6 +229,48 @@ static void errors_are_thread_local(void)
     CHECK_CONTAINS(tlsb_last_error(), "tlsb_context_new");
 }
 
+/* 1 if s is valid UTF-8: no stray bytes, overlong forms, surrogates, or a cut character. */
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n || (n == 2 && *p < 0xC2) || (n == 4 && *p > 0xF4))
+            return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+        if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) || (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
+            (n == 4 && *p == 0xF0 && p[1] < 0x90) || (n == 4 && *p == 0xF4 && p[1] >= 0x90))
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* The last error is handed to Java and .NET as UTF-8: raw bytes from a value are escaped, and a
+ * message too long for the buffer is cut between characters, never inside one. */
+static void last_error_stays_utf8(void)
+{
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, "tls=\xff\xfeon\xc3", NULL), TLSB_ERR_OPTION_VALUE);
+    CHECK(valid_utf8(tlsb_last_error()));
+    CHECK_CONTAINS(tlsb_last_error(), "option tls: bad value '\\xff\\xfeon\\xc3'");
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, "tls=caf\xc3\xa9 \xe2\x82\xac", NULL), TLSB_ERR_OPTION_VALUE);
+    CHECK_CONTAINS(tlsb_last_error(), "bad value 'caf\xc3\xa9 \xe2\x82\xac'"); /* valid UTF-8 passes as it is */
+    static char value[4000];
+    for (size_t n = 0; n + 3 < sizeof value - 1; n += 3) /* offset by one so that the cut falls inside a character */
+        memcpy(value + n + 1, "\xe2\x82\xac", 3);
+    value[0] = 'x';
+    for (int shift = 0; shift < 3; shift++) {
+        char kv[4200];
+        snprintf(kv, sizeof kv, "tls=%.*s%s", shift, "yy", value);
+        CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, kv, NULL), TLSB_ERR_OPTION_VALUE);
+        CHECK(valid_utf8(tlsb_last_error()));
+        CHECK(strlen(tlsb_last_error()) > 1400 && strlen(tlsb_last_error()) < 1536);
+        CHECK_CONTAINS(tlsb_last_error(), "x\xe2\x82\xac\xe2\x82\xac");
+    }
+}
+
 static void identity(void)
 {
     CHECK_STR(tlsb_version(), "1.0.0");
@@ -289,6 +331,7 @@ int main(int argc, char **argv)
         {"log_callback", log_callback},
         {"errors_are_thread_local", errors_are_thread_local},
         {"identity", identity},
+        {"last_error_stays_utf8", last_error_stays_utf8},
         {"context_outlives_its_owner", context_outlives_its_owner},
         {"status_kinds", status_kinds},
         {NULL, NULL},

@@ -114,7 +114,9 @@ typedef void (*tlsb_log_fn)(void *user, int32_t level, const char *message);
 /* ---- library --------------------------------------------------------------------- */
 TLSB_API const char *tlsb_version(void);          /* "1.0.0" */
 TLSB_API const char *tlsb_openssl_version(void);  /* the linked OpenSSL, e.g. "OpenSSL 3.0.19 27 Jan 2026" */
-/* Thread-local message of the last failed call on this thread ("" if none). */
+/* Thread-local message of the last failed call on this thread ("" if none). Always valid UTF-8:
+ * quoted bytes that are not (an option value, a path) appear as \xNN; at most 1535 bytes, a
+ * longer message is cut between characters and ends with "...". */
 TLSB_API const char *tlsb_last_error(void);
 /* Status code of the last failed call on this thread (0 if none). */
 TLSB_API int32_t tlsb_last_status(void);
