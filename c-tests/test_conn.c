@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -442,6 +443,58 @@ static void write_after_close_notify(void)
     tlsb_context_free(cctx);
 }
 
+struct watcher {
+    tlsb_conn *conn;
+    atomic_int stop;
+    const char *seen; /* the first detail seen once the handshake was reported done */
+};
+
+static void *watch_details(void *arg)
+{
+    struct watcher *w = arg;
+    for (;;) {
+        int last = atomic_load(&w->stop); /* set after the handshake: one more look must see it */
+        if ((w->seen = tlsb_conn_info(w->conn, TLSB_INFO_SESSION_REUSED)) || last)
+            break;
+    }
+    return NULL;
+}
+
+/* Another thread that sees the handshake done sees its details too, never an empty value. */
+static void details_are_published_with_the_handshake(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    for (int round = 0; round < 200; round++) {
+        tlsb_conn *client, *server;
+        REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+        REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+        struct watcher w = {.conn = client};
+        pthread_t t;
+        pthread_create(&t, NULL, watch_details, &w);
+        int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+        for (int step = 0; step < 20 && (c != TLSB_OK || s != TLSB_OK); step++) {
+            if (c != TLSB_OK)
+                c = tlsb_conn_handshake(client);
+            pump(client, server);
+            if (s != TLSB_OK)
+                s = tlsb_conn_handshake(server);
+            pump(server, client);
+        }
+        atomic_store(&w.stop, 1);
+        pthread_join(t, NULL);
+        CHECK_STATUS(c, TLSB_OK);
+        CHECK_STR(w.seen, "no");
+        tlsb_conn_free(client);
+        tlsb_conn_free(server);
+        if (harness_failures)
+            break;
+    }
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
 /* ---- non-blocking sockets ---- */
 
 static void nonblocking_socket_mode(void)
@@ -775,6 +828,7 @@ int main(int argc, char **argv)
         {"buffer_mode_peer_vanishes", buffer_mode_peer_vanishes},
         {"buffer_mode_needs_a_target_name", buffer_mode_needs_a_target_name},
         {"write_after_close_notify", write_after_close_notify},
+        {"details_are_published_with_the_handshake", details_are_published_with_the_handshake},
         {"nonblocking_socket_mode", nonblocking_socket_mode},
         {"nonblocking_switch_on_core_sockets", nonblocking_switch_on_core_sockets},
         {"clear_mode", clear_mode},

@@ -26,11 +26,11 @@ struct tlsb_conn {
     pthread_mutex_t lock;       /* serialises every use of ssl and the BIOs */
     pthread_mutex_t hs_lock;    /* one thread drives the handshake; the others wait for it */
     atomic_int closed;
-    atomic_int handshake_done;
+    atomic_int handshake_done; /* published (release) after the details in info[] */
     atomic_int shutdown_sent;   /* tlsb_conn_shutdown was called: no more writes */
     atomic_int peer_closed;     /* clear mode: the peer's end of stream was read (TLS asks the SSL) */
-    int eof_fed;
-    int32_t timeout_ms;
+    atomic_int eof_fed;
+    atomic_int timeout_ms;      /* each blocking wait's limit; set from any thread */
     char *target;
     char *info[INFO_KEYS];
 };
@@ -43,6 +43,9 @@ static int32_t check(tlsb_conn *c, const char *what)
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", what);
     return TLSB_OK;
 }
+
+/* Acquire: pairs with record_details' release, so the details are there once this says done. */
+static int handshake_is_done(tlsb_conn *c) { return atomic_load_explicit(&c->handshake_done, memory_order_acquire); }
 
 /* ---- creation ----------------------------------------------------------------------- */
 
@@ -59,6 +62,8 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     atomic_init(&c->handshake_done, 0);
     atomic_init(&c->shutdown_sent, 0);
     atomic_init(&c->peer_closed, 0);
+    atomic_init(&c->eof_fed, 0);
+    atomic_init(&c->timeout_ms, 0);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->hs_lock, NULL);
     tlsb_context_ref(ctx);
@@ -71,7 +76,7 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
                                           "tls-target-name, or set tls-target-name-check=no");
-    c->nonblocking = nonblocking;
+    atomic_init(&c->nonblocking, nonblocking);
     if (rc == TLSB_OK && fd < 0) {
         c->in = BIO_new(BIO_s_mem());
         c->out = BIO_new(BIO_s_mem());
@@ -223,7 +228,7 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
             return write_after_close(c);
         return tlsb_fail(TLSB_ERR_HANDSHAKE, "handshake: the peer closed the session (close_notify) during the handshake");
     }
-    if (!c->handshake_done) {
+    if (!handshake_is_done(c)) {
         int32_t v = tlsb_verify_failure(c->verify);
         if (v != TLSB_OK)
             return v;
@@ -235,9 +240,9 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
         if (err == SSL_ERROR_SYSCALL && saved_errno && saved_errno != ECONNRESET && saved_errno != EPIPE)
             return tlsb_fail(TLSB_ERR_IO, "%s: %s", op, strerror(saved_errno));
         return tlsb_fail(TLSB_ERR_PEER_RESET, "%s: the peer closed the connection without close_notify%s", op,
-                         c->handshake_done ? "" : " during the handshake");
+                         handshake_is_done(c) ? "" : " during the handshake");
     }
-    if (!c->handshake_done && not_tls(c, reason))
+    if (!handshake_is_done(c) && not_tls(c, reason))
         return tlsb_fail(TLSB_ERR_HANDSHAKE, "%s: the peer did not speak TLS (its first bytes are not a TLS record: %s)",
                          op, text ? text : "not a TLS record");
     switch (reason) {
@@ -256,7 +261,7 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
     default:
         break;
     }
-    if (!c->handshake_done)
+    if (!handshake_is_done(c))
         return tlsb_fail_ssl(TLSB_ERR_HANDSHAKE, "%s: handshake failed", op);
     return tlsb_fail_ssl(TLSB_ERR_TLS, "%s: TLS error", op);
 }
@@ -269,16 +274,17 @@ static void remember(tlsb_conn *c, int key, const char *value)
     c->info[key] = strdup(value ? value : "");
 }
 
-/* The negotiated details are fixed once the handshake is done: compute them once. */
+/* The negotiated details are fixed once the handshake is done: compute them once, then publish
+ * handshake_done, so that a thread that sees it done (acquire) sees the details too. */
 static void record_details(tlsb_conn *c)
 {
-    c->handshake_done = 1;
     if (!c->ssl) {
         remember(c, TLSB_INFO_VERSION, "none");
         remember(c, TLSB_INFO_CIPHER, "none");
         remember(c, TLSB_INFO_CIPHER_IANA, "none");
         remember(c, TLSB_INFO_VERIFY, "none");
         remember(c, TLSB_INFO_SESSION_REUSED, "no");
+        atomic_store_explicit(&c->handshake_done, 1, memory_order_release);
         return;
     }
     const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
@@ -298,6 +304,7 @@ static void record_details(tlsb_conn *c)
     if (c->context->role == TLSB_ROLE_SERVER)
         remember(c, TLSB_INFO_TARGET_NAME, SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name));
     remember(c, TLSB_INFO_SESSION_REUSED, SSL_session_reused(c->ssl) ? "yes" : "no");
+    atomic_store_explicit(&c->handshake_done, 1, memory_order_release);
 }
 
 /* Clear mode (tls=0): the same operations as plain I/O. */
@@ -317,7 +324,7 @@ static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len
             int r = BIO_read(c->in, buf, len);
             if (r > 0)
                 return r;
-            if (!c->eof_fed)
+            if (!atomic_load(&c->eof_fed))
                 return TLSB_WANT_READ;
             n = 0;
         } else if ((n = recv(c->fd, buf, (size_t)len, 0)) > 0) {
@@ -349,7 +356,7 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
 {
     if (atomic_load(&c->closed))
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", op_names[op]);
-    if (op == OP_HANDSHAKE && c->handshake_done)
+    if (op == OP_HANDSHAKE && handshake_is_done(c))
         return TLSB_OK;
     int32_t closed = op == OP_WRITE ? write_after_close(c) : TLSB_OK;
     if (closed != TLSB_OK)
@@ -385,6 +392,15 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
     return ssl_failure(c, r, op);
 }
 
+/* Waits for the socket, outside the lock; the limit is read at each wait, as another thread may set it. */
+static int32_t wait_socket(tlsb_conn *c, short events, enum op op)
+{
+    int32_t timeout = atomic_load(&c->timeout_ms);
+    if (tlsb_wait_fd(c->fd, events, timeout) == TLSB_ERR_TIMEOUT)
+        return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op_names[op], timeout);
+    return TLSB_OK;
+}
+
 /* Runs op to completion. OpenSSL forbids concurrent use of one SSL, so every attempt holds the
  * lock; a blocking connection waits for its socket outside the lock, so that a reader waiting
  * for data never stalls a writer. The socket itself is always non-blocking underneath. */
@@ -398,8 +414,8 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             pthread_mutex_lock(&c->lock);
             int pending = c->ssl ? SSL_has_pending(c->ssl) : 0;
             pthread_mutex_unlock(&c->lock);
-            if (!pending && tlsb_wait_fd(c->fd, POLLIN, c->timeout_ms) == TLSB_ERR_TIMEOUT)
-                return tlsb_fail(TLSB_ERR_TIMEOUT, "read: timed out after %d ms", c->timeout_ms);
+            if (!pending && wait_socket(c, POLLIN, op) == TLSB_ERR_TIMEOUT)
+                return TLSB_ERR_TIMEOUT;
             wait_first = 0;
         }
         pthread_mutex_lock(&c->lock);
@@ -411,8 +427,8 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             return done;
         if ((st != TLSB_WANT_READ && st != TLSB_WANT_WRITE) || c->nonblocking || c->fd < 0)
             return op == OP_WRITE && done > 0 ? done : st;
-        if (tlsb_wait_fd(c->fd, st == TLSB_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms) == TLSB_ERR_TIMEOUT)
-            return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op_names[op], c->timeout_ms);
+        if (wait_socket(c, st == TLSB_WANT_READ ? POLLIN : POLLOUT, op) == TLSB_ERR_TIMEOUT)
+            return TLSB_ERR_TIMEOUT;
         if (atomic_load(&c->closed))
             return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op_names[op]);
     }
@@ -423,7 +439,7 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
  * the other finds it done. */
 static int32_t handshake(tlsb_conn *c)
 {
-    if (atomic_load(&c->handshake_done))
+    if (handshake_is_done(c))
         return TLSB_OK;
     pthread_mutex_lock(&c->hs_lock);
     int32_t rc = run(c, OP_HANDSHAKE, NULL, 0);
@@ -468,7 +484,7 @@ TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *c)
     if (rc || atomic_load(&c->shutdown_sent))
         return rc;
     /* Before a TLS session exists there is nothing to close in order; writes end all the same. */
-    if (c->ssl && !atomic_load(&c->handshake_done)) {
+    if (c->ssl && !handshake_is_done(c)) {
         atomic_store(&c->shutdown_sent, 1);
         return TLSB_OK;
     }
@@ -518,7 +534,7 @@ TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *c, int32_t timeout_ms)
         return rc;
     if (c->fd < 0)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_timeout: a buffer-mode connection has no socket");
-    c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    atomic_store(&c->timeout_ms, timeout_ms > 0 ? timeout_ms : 0);
     return TLSB_OK;
 }
 
@@ -561,7 +577,7 @@ TLSB_API int32_t tlsb_conn_feed(tlsb_conn *c, const uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_feed: %s", buf ? "length is negative" : "buffer is NULL");
-    if (c->eof_fed)
+    if (atomic_load(&c->eof_fed))
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_feed: end of stream was already fed");
     pthread_mutex_lock(&c->lock);
     int written = len ? BIO_write(c->in, buf, len) : 0;
@@ -575,7 +591,7 @@ TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *c)
     if (rc)
         return rc;
     pthread_mutex_lock(&c->lock);
-    c->eof_fed = 1;
+    atomic_store(&c->eof_fed, 1);
     BIO_set_mem_eof_return(c->in, 0); /* an empty buffer now reads as end of stream */
     pthread_mutex_unlock(&c->lock);
     return TLSB_OK;
@@ -619,7 +635,7 @@ TLSB_API const char *tlsb_conn_info(tlsb_conn *c, int32_t key)
     }
     if (key == TLSB_INFO_TARGET_NAME && c->context->role == TLSB_ROLE_CLIENT)
         return c->target ? c->target : "";
-    if (!c->handshake_done) {
+    if (!handshake_is_done(c)) {
         tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_info: the handshake is not done");
         return NULL;
     }
@@ -638,7 +654,7 @@ TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t ca
     if (rc)
         return rc;
     pthread_mutex_lock(&c->lock);
-    SSL_SESSION *s = c->ssl && c->handshake_done ? SSL_get1_session(c->ssl) : NULL;
+    SSL_SESSION *s = c->ssl && handshake_is_done(c) ? SSL_get1_session(c->ssl) : NULL;
     pthread_mutex_unlock(&c->lock);
     int len = s && SSL_SESSION_is_resumable(s) ? i2d_SSL_SESSION(s, NULL) : 0;
     if (len <= 0)
@@ -713,7 +729,7 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
         return rc;
     if (!buf || len <= SESSION_HEADER || memcmp(buf, SESSION_MAGIC, 4) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session exported by tlsbridge");
-    if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || c->handshake_done)
+    if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || handshake_is_done(c))
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_import: only a TLS client before its handshake");
     if (memcmp(buf + 4, c->context->settings_digest, SHA256_DIGEST_LENGTH) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: the session comes from a context with other "
