@@ -419,7 +419,7 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             wait_first = 0;
         }
         pthread_mutex_lock(&c->lock);
-        int32_t st = attempt(c, op, buf + done, len - done);
+        int32_t st = attempt(c, op, buf ? buf + done : NULL, len - done); /* handshake, shutdown: no buffer */
         pthread_mutex_unlock(&c->lock);
         if (op == OP_WRITE && st > 0 && (done += st) < len && !c->nonblocking)
             continue; /* clear-mode partial send */
