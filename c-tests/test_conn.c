@@ -280,6 +280,7 @@ struct writer {
 };
 
 static void *handshake_then_shutdown(void *arg);
+static void *handshake_then_wait(void *arg);
 
 /* ---- buffer mode: two engines pumped by hand ---- */
 
@@ -757,6 +758,13 @@ static void *handshake_then_shutdown(void *arg)
     return NULL;
 }
 
+static void *handshake_then_wait(void *arg)
+{
+    struct writer *w = arg;
+    w->result = tlsb_conn_handshake(w->conn);
+    return NULL;
+}
+
 static void *write_64k(void *arg)
 {
     struct writer *w = arg;
@@ -792,6 +800,45 @@ static void reader_and_writer_start_together(void)
         echo_stop(&s);
     }
     tlsb_context_free(client);
+}
+
+/* The timeout bounds every blocking wait, not only reads: a handshake with a silent peer, and a
+ * write and a shutdown to a peer that reads nothing. */
+static void timeout_applies_to_every_wait(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tlsb_conn *client, *server;
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_timeout(client, 200), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_ERR_TIMEOUT); /* nobody answers the ClientHello */
+    CHECK_CONTAINS(tlsb_last_error(), "handshake: timed out after 200 ms");
+    tlsb_conn_free(client);
+    close(sv[1]);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    tlsb_conn_set_timeout(server, 5000);
+    struct writer w = {server, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, handshake_then_wait, &w);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_OK);
+    pthread_join(t, NULL);
+    CHECK_STATUS(w.result, TLSB_OK);
+    /* The server reads nothing from here on: the socket buffers fill up. */
+    static uint8_t data[1 << 22];
+    CHECK_STATUS(tlsb_conn_set_timeout(client, 200), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(client, data, sizeof data), TLSB_ERR_TIMEOUT);
+    CHECK_CONTAINS(tlsb_last_error(), "write: timed out after 200 ms");
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_ERR_TIMEOUT);
+    CHECK_CONTAINS(tlsb_last_error(), "shutdown: timed out after 200 ms");
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
 }
 
 static void accept_timeout_and_close(void)
@@ -837,6 +884,7 @@ int main(int argc, char **argv)
         {"dial_errors", dial_errors},
         {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
         {"accept_timeout_and_close", accept_timeout_and_close},
+        {"timeout_applies_to_every_wait", timeout_applies_to_every_wait},
         {"reader_and_writer_start_together", reader_and_writer_start_together},
         {NULL, NULL},
     };
