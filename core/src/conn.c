@@ -45,7 +45,10 @@ static int32_t check(tlsb_conn *c, const char *what)
 }
 
 /* Acquire: pairs with record_details' release, so the details are there once this says done. */
-static int handshake_is_done(tlsb_conn *c) { return atomic_load_explicit(&c->handshake_done, memory_order_acquire); }
+static int handshake_is_done(tlsb_conn *c)
+{
+    return atomic_load_explicit(&c->handshake_done, memory_order_acquire);
+}
 
 /* ---- creation ----------------------------------------------------------------------- */
 
@@ -226,7 +229,8 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
             return TLSB_CLOSED;
         if (o == OP_WRITE)
             return write_after_close(c);
-        return tlsb_fail(TLSB_ERR_HANDSHAKE, "handshake: the peer closed the session (close_notify) during the handshake");
+        return tlsb_fail(TLSB_ERR_HANDSHAKE,
+                         "handshake: the peer closed the session (close_notify) during the handshake");
     }
     if (!handshake_is_done(c)) {
         int32_t v = tlsb_verify_failure(c->verify);
@@ -243,8 +247,9 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
                          handshake_is_done(c) ? "" : " during the handshake");
     }
     if (!handshake_is_done(c) && not_tls(c, reason))
-        return tlsb_fail(TLSB_ERR_HANDSHAKE, "%s: the peer did not speak TLS (its first bytes are not a TLS record: %s)",
-                         op, text ? text : "not a TLS record");
+        return tlsb_fail(TLSB_ERR_HANDSHAKE,
+                         "%s: the peer did not speak TLS (its first bytes are not a TLS record: %s)", op,
+                         text ? text : "not a TLS record");
     switch (reason) {
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
