@@ -18,8 +18,9 @@
  *  - each function's comment ends with every status it can return ("Statuses:"). Two groups
  *    recur: HANDSHAKE_ERRORS = TLSB_ERR_PROTOCOL_VERSION, TLSB_ERR_HANDSHAKE, TLSB_ERR_VERIFY,
  *    TLSB_ERR_VERIFY_NAME, TLSB_ERR_PEER_CERT_MISSING; TRANSPORT_ERRORS = TLSB_ERR_IO,
- *    TLSB_ERR_TIMEOUT, TLSB_ERR_PEER_RESET. Calls on a connection also return
- *    TLSB_ERR_ARGUMENT for a NULL handle and TLSB_ERR_HANDLE_CLOSED after tlsb_conn_close.
+ *    TLSB_ERR_TIMEOUT, TLSB_ERR_PEER_RESET. Unless its comment says otherwise, a call on a
+ *    connection also returns TLSB_ERR_ARGUMENT for a NULL connection and TLSB_ERR_HANDLE_CLOSED
+ *    after tlsb_conn_close.
  */
 #ifndef TLSBRIDGE_H
 #define TLSBRIDGE_H
@@ -210,7 +211,7 @@ TLSB_API int32_t tlsb_conn_write(tlsb_conn *conn, const uint8_t *buffer, int32_t
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *conn);
 /* Closes the transport; safe from any thread while another is blocked in a read or write,
  * which then returns TLSB_ERR_HANDLE_CLOSED. Idempotent. Memory stays until tlsb_conn_free.
- * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL). */
+ * Statuses: TLSB_OK (also when already closed), TLSB_ERR_ARGUMENT (NULL). */
 TLSB_API int32_t tlsb_conn_close(tlsb_conn *conn);
 TLSB_API void tlsb_conn_free(tlsb_conn *conn);
 
@@ -238,7 +239,7 @@ TLSB_API int32_t tlsb_conn_pending(tlsb_conn *conn);
 
 /* Negotiated details (TLSB_INFO_*); valid until the connection is freed. NULL on error, with the
  * last error TLSB_ERR_ARGUMENT (NULL, unknown key) or TLSB_ERR_STATE (handshake not done; a
- * client's TLSB_INFO_TARGET_NAME is known before). */
+ * client's TLSB_INFO_TARGET_NAME is known before). Still answers after tlsb_conn_close. */
 TLSB_API const char *tlsb_conn_info(tlsb_conn *conn, int32_t key);
 
 /* Resumption: serialises the session (after the handshake) into buffer. Returns its length,
