@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -122,8 +124,10 @@ int32_t context_status(int role, ...)
 
 pid_t spawn(char *const argv[], int *to_child, int *from_child)
 {
+    /* Close-on-exec: a later child must not hold this child's pipes open (dup2 clears the flag
+     * on the child's own 0, 1 and 2). */
     int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0)
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
         return -1;
     pid_t pid = fork();
     if (pid == 0) {

@@ -31,6 +31,23 @@ static void harness_require_ends_the_test(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A child must not inherit another child's pipes: s_client sees the end of its input only if
+ * no later child (an s_server) holds the pipe open too. */
+static void harness_children_inherit_no_pipes(void)
+{
+    char *cat[] = {"cat", NULL};
+    int a_in, a_out, b_in, b_out;
+    pid_t a = spawn(cat, &a_in, &a_out);
+    pid_t b = spawn(cat, &b_in, &b_out);
+    REQUIRE(a > 0 && b > 0);
+    close(a_in);
+    CHECK(wait_child(a, 5000) == 0); /* cat ends at the end of its input */
+    close(b_in);
+    CHECK(wait_child(b, 5000) == 0);
+    close(a_out);
+    close(b_out);
+}
+
 static void null_handles(void)
 {
     uint8_t buf[8];
@@ -323,6 +340,7 @@ int main(int argc, char **argv)
 {
     static const struct test tests[] = {
         {"harness_require_ends_the_test", harness_require_ends_the_test},
+        {"harness_children_inherit_no_pipes", harness_children_inherit_no_pipes},
         {"null_handles", null_handles},
         {"bad_arguments", bad_arguments},
         {"closed_handles", closed_handles},
