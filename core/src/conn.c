@@ -227,7 +227,7 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
         ERR_clear_error();
         if (o == OP_READ || o == OP_SHUTDOWN) /* shutdown: the caller's close meets the peer's */
             return TLSB_CLOSED;
-        if (o == OP_WRITE)
+        if (o == OP_WRITE) /* ZERO_RETURN means the peer's close_notify was received: an error, not 0 */
             return write_after_close(c);
         return tlsb_fail(TLSB_ERR_HANDSHAKE,
                          "handshake: the peer closed the session (close_notify) during the handshake");
