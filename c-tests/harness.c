@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 int harness_failures;
+static jmp_buf test_end; /* where a failed REQUIRE returns to: the end of the running test */
 
 void harness_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -26,6 +29,16 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
     harness_failures++;
 }
 
+void harness_abort(void) { longjmp(test_end, 1); }
+
+int harness_run(void (*run)(void))
+{
+    harness_failures = 0;
+    if (setjmp(test_end) == 0)
+        run();
+    return harness_failures;
+}
+
 int harness_main(const struct test *tests, int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a dead child process must not kill the suite */
@@ -36,11 +49,10 @@ int harness_main(const struct test *tests, int argc, char **argv)
             wanted |= strcmp(argv[i], t->name) == 0;
         if (!wanted)
             continue;
-        harness_failures = 0;
-        t->run();
-        printf("%s %s\n", harness_failures ? "FAIL" : "ok  ", t->name);
+        int failures = harness_run(t->run);
+        printf("%s %s\n", failures ? "FAIL" : "ok  ", t->name);
         fflush(stdout);
-        if (harness_failures)
+        if (failures)
             failed++;
         else
             passed++;
@@ -112,8 +124,10 @@ int32_t context_status(int role, ...)
 
 pid_t spawn(char *const argv[], int *to_child, int *from_child)
 {
+    /* Close-on-exec: a later child must not hold this child's pipes open (dup2 clears the flag
+     * on the child's own 0, 1 and 2). */
     int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0)
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
         return -1;
     pid_t pid = fork();
     if (pid == 0) {

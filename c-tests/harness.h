@@ -2,6 +2,7 @@
 #ifndef TLSB_HARNESS_H
 #define TLSB_HARNESS_H
 
+#include <setjmp.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -15,6 +16,31 @@ struct test {
 extern int harness_failures; /* checks failed in the current test */
 
 void harness_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Ends the current test at once (after a failed REQUIRE): what follows would crash. */
+void harness_abort(void) __attribute__((noreturn));
+
+/* Runs one test function; returns the number of failed checks. A failed REQUIRE ends it there. */
+int harness_run(void (*run)(void));
+
+/* CHECK for preconditions: a failure ends the test instead of going on to use what is missing. */
+#define REQUIRE(cond)                                                                                    \
+    do {                                                                                                 \
+        if (!(cond)) {                                                                                   \
+            harness_fail(__FILE__, __LINE__, "REQUIRE(%s) failed; last error: %s", #cond, tlsb_last_error()); \
+            harness_abort();                                                                             \
+        }                                                                                                \
+    } while (0)
+
+#define REQUIRE_STATUS(expr, expected)                                                                   \
+    do {                                                                                                 \
+        int32_t got_ = (expr);                                                                           \
+        if (got_ != (expected)) {                                                                        \
+            harness_fail(__FILE__, __LINE__, "%s: got %s (%d), expected %s; last error: %s", #expr,      \
+                         tlsb_status_name(got_), got_, tlsb_status_name(expected), tlsb_last_error());   \
+            harness_abort();                                                                             \
+        }                                                                                                \
+    } while (0)
 
 #define CHECK(cond)                                                                                      \
     do {                                                                                                 \

@@ -5,9 +5,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+
+static void require_then_use(void)
+{
+    const char *volatile missing = NULL;
+    REQUIRE(missing != NULL);
+    CHECK(missing[0] == 'x'); /* would crash: the failed REQUIRE must end the test first */
+}
+
+/* A failed precondition ends its test as a failure; the suite goes on instead of crashing. */
+static void harness_require_ends_the_test(void)
+{
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        _exit(harness_run(require_then_use) == 1 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A child must not inherit another child's pipes: s_client sees the end of its input only if
+ * no later child (an s_server) holds the pipe open too. */
+static void harness_children_inherit_no_pipes(void)
+{
+    char *cat[] = {"cat", NULL};
+    int a_in, a_out, b_in, b_out;
+    pid_t a = spawn(cat, &a_in, &a_out);
+    pid_t b = spawn(cat, &b_in, &b_out);
+    REQUIRE(a > 0 && b > 0);
+    close(a_in);
+    CHECK(wait_child(a, 5000) == 0); /* cat ends at the end of its input */
+    close(b_in);
+    CHECK(wait_child(b, 5000) == 0);
+    close(a_out);
+    close(b_out);
+}
 
 static void null_handles(void)
 {
@@ -50,7 +89,7 @@ static void null_handles(void)
 static void bad_arguments(void)
 {
     tlsb_config *cfg;
-    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
     tlsb_context *ctx = NULL;
     CHECK_STATUS(tlsb_context_new(cfg, 7, &ctx), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "role 7 is neither client (0) nor server (1)");
@@ -60,7 +99,7 @@ static void bad_arguments(void)
     CHECK_STATUS(tlsb_conn_new_socket(ctx, -1, "x", &conn), TLSB_ERR_ARGUMENT);
     CHECK_STATUS(tlsb_conn_new_socket(ctx, 987654, "x", &conn), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "descriptor 987654: Bad file descriptor");
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, "localhost", &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, "localhost", &conn), TLSB_OK);
     uint8_t buf[8];
     CHECK_STATUS(tlsb_conn_read(conn, NULL, 8), TLSB_ERR_ARGUMENT);
     CHECK_STATUS(tlsb_conn_read(conn, buf, 0), TLSB_ERR_ARGUMENT);
@@ -79,7 +118,7 @@ static void bad_arguments(void)
     tlsb_conn_free(conn);
     /* A descriptor the core refuses is handed back as it came: still blocking. */
     int pair[2];
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
     CHECK_STATUS(tlsb_conn_new_socket(ctx, pair[0], NULL, &conn), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "needs a target name");
     CHECK((fcntl(pair[0], F_GETFL) & O_NONBLOCK) == 0);
@@ -93,7 +132,7 @@ static void closed_handles(void)
 {
     tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls-target-name-check=no", NULL);
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_close(conn), TLSB_OK);
     uint8_t buf[8];
@@ -111,7 +150,7 @@ static void closed_handles(void)
 static void config_bag(void)
 {
     tlsb_config *cfg;
-    CHECK_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
     CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv13"), TLSB_OK); /* replaces */
     CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);    /* checked at build */
@@ -125,6 +164,27 @@ static void config_bag(void)
     tlsb_config_free(cfg);
     CHECK_CONTAINS(tlsb_context_settings(ctx), "protocols: TLSv1.3\n");
     tlsb_context_free(ctx);
+}
+
+/* Removing an option keeps the others in the order they were first set, in every face: the
+ * first bad option met (in that order) is the one reported. */
+static void config_unset_keeps_order(void)
+{
+    tlsb_config *cfg;
+    REQUIRE_STATUS(tlsb_config_new(&cfg), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "TLSv12"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "tls", "perhaps"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "no-such-option", "x"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", NULL), TLSB_OK);
+    tlsb_context *ctx = NULL;
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_VALUE);
+    CHECK_CONTAINS(tlsb_last_error(), "option tls: bad value 'perhaps'");
+    /* Setting a name again replaces its value where it stands. */
+    CHECK_STATUS(tlsb_config_set(cfg, "tls", "yes"), TLSB_OK);
+    CHECK_STATUS(tlsb_config_set(cfg, "sec-protocol", "SSLv3"), TLSB_OK);
+    CHECK_STATUS(tlsb_context_new(cfg, TLSB_ROLE_CLIENT, &ctx), TLSB_ERR_OPTION_UNKNOWN);
+    CHECK(ctx == NULL);
+    tlsb_config_free(cfg);
 }
 
 struct log_record {
@@ -186,6 +246,48 @@ static void errors_are_thread_local(void)
     CHECK_CONTAINS(tlsb_last_error(), "tlsb_context_new");
 }
 
+/* 1 if s is valid UTF-8: no stray bytes, overlong forms, surrogates, or a cut character. */
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n || (n == 2 && *p < 0xC2) || (n == 4 && *p > 0xF4))
+            return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+        if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) || (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
+            (n == 4 && *p == 0xF0 && p[1] < 0x90) || (n == 4 && *p == 0xF4 && p[1] >= 0x90))
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* The last error is handed to Java and .NET as UTF-8: raw bytes from a value are escaped, and a
+ * message too long for the buffer is cut between characters, never inside one. */
+static void last_error_stays_utf8(void)
+{
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, "tls=\xff\xfeon\xc3", NULL), TLSB_ERR_OPTION_VALUE);
+    CHECK(valid_utf8(tlsb_last_error()));
+    CHECK_CONTAINS(tlsb_last_error(), "option tls: bad value '\\xff\\xfeon\\xc3'");
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, "tls=caf\xc3\xa9 \xe2\x82\xac", NULL), TLSB_ERR_OPTION_VALUE);
+    CHECK_CONTAINS(tlsb_last_error(), "bad value 'caf\xc3\xa9 \xe2\x82\xac'"); /* valid UTF-8 passes as it is */
+    static char value[4000];
+    for (size_t n = 0; n + 3 < sizeof value - 1; n += 3) /* offset by one so that the cut falls inside a character */
+        memcpy(value + n + 1, "\xe2\x82\xac", 3);
+    value[0] = 'x';
+    for (int shift = 0; shift < 3; shift++) {
+        char kv[4200];
+        snprintf(kv, sizeof kv, "tls=%.*s%s", shift, "yy", value);
+        CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, kv, NULL), TLSB_ERR_OPTION_VALUE);
+        CHECK(valid_utf8(tlsb_last_error()));
+        CHECK(strlen(tlsb_last_error()) > 1400 && strlen(tlsb_last_error()) < 1536);
+        CHECK_CONTAINS(tlsb_last_error(), "x\xe2\x82\xac\xe2\x82\xac");
+    }
+}
+
 static void identity(void)
 {
     CHECK_STR(tlsb_version(), "1.0.0");
@@ -228,7 +330,7 @@ static void context_outlives_its_owner(void)
 {
     tlsb_context *ctx = context_of(TLSB_ROLE_CLIENT, "tls=0", NULL);
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(ctx, NULL, &conn), TLSB_OK);
     tlsb_context_free(ctx); /* the connection holds its own reference */
     CHECK_STATUS(tlsb_conn_write(conn, (const uint8_t *)"ok", 2), 2);
     tlsb_conn_free(conn);
@@ -237,13 +339,17 @@ static void context_outlives_its_owner(void)
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
+        {"harness_require_ends_the_test", harness_require_ends_the_test},
+        {"harness_children_inherit_no_pipes", harness_children_inherit_no_pipes},
         {"null_handles", null_handles},
         {"bad_arguments", bad_arguments},
         {"closed_handles", closed_handles},
         {"config_bag", config_bag},
+        {"config_unset_keeps_order", config_unset_keeps_order},
         {"log_callback", log_callback},
         {"errors_are_thread_local", errors_are_thread_local},
         {"identity", identity},
+        {"last_error_stays_utf8", last_error_stays_utf8},
         {"context_outlives_its_owner", context_outlives_its_owner},
         {"status_kinds", status_kinds},
         {NULL, NULL},

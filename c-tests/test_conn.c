@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -111,7 +112,7 @@ static void mutual_tls_without_client_certificate(void)
                                        opt("trusted-ca", "ca.pem"), "tls-mutual=1"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
     /* TLS 1.3: the client's handshake ends before the server has looked at its (absent)
      * certificate, so the refusal arrives with the first read. */
     CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
@@ -205,10 +206,10 @@ static void protocol_mismatch(void)
                                        "sec-protocol=TLSv12"));
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), "sec-protocol=TLSv13");
     CHECK_STATUS(round_trip(client, port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
-    CHECK_CONTAINS(tlsb_last_error(), "this side enables TLSv1.3 (sec-protocol=TLSv13)");
+    CHECK_CONTAINS(tlsb_last_error(), "this side offers TLSv1.3 (sec-protocol=TLSv13)");
     echo_stop(&s);
     CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
-    CHECK_CONTAINS(s.error, "this side enables TLSv1.2 (sec-protocol=TLSv12)");
+    CHECK_CONTAINS(s.error, "this side accepts TLSv1.2 (sec-protocol=TLSv12)");
     tlsb_context_free(client);
 }
 
@@ -245,7 +246,7 @@ static void resumption(void)
     pthread_join(s.thread, NULL);
     pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_conn *second;
-    CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &second), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(second, session, len), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(second), TLSB_OK);
     CHECK_STR(tlsb_conn_info(second, TLSB_INFO_SESSION_REUSED), "yes");
@@ -254,23 +255,32 @@ static void resumption(void)
     tlsb_conn_free(second);
     /* A session resumes only where a full handshake would have passed the same checks. */
     tlsb_conn *other;
-    CHECK_STATUS(tlsb_conn_new_buffer(client, "wrong.example", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, "wrong.example", &other), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_VERIFY_NAME);
     CHECK_CONTAINS(tlsb_last_error(), "does not match target name 'wrong.example'");
     tlsb_conn_free(other);
     tlsb_context *stranger = CLIENT(opt("trusted-ca", "other-ca.pem"));
-    CHECK_STATUS(tlsb_conn_new_buffer(stranger, "localhost", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(stranger, "localhost", &other), TLSB_OK);
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
     CHECK_CONTAINS(tlsb_last_error(), "from a context with other settings");
     tlsb_conn_free(other);
     tlsb_context_free(stranger);
-    CHECK_STATUS(tlsb_conn_new_buffer(client, "localhost", &other), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, "localhost", &other), TLSB_OK);
     session[10] ^= 1; /* a damaged binding is refused, not trusted */
     CHECK_STATUS(tlsb_conn_session_import(other, session, len), TLSB_ERR_ARGUMENT);
     tlsb_conn_free(other);
     echo_stop(&s);
     tlsb_context_free(client);
 }
+
+/* A connection driven on another thread, and how its call ended. */
+struct writer {
+    tlsb_conn *conn;
+    int32_t result;
+};
+
+static void *handshake_then_shutdown(void *arg);
+static void *handshake_then_wait(void *arg);
 
 /* ---- buffer mode: two engines pumped by hand ---- */
 
@@ -293,8 +303,8 @@ static void buffer_mode(void)
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "client.pem"),
                                 opt("certificate-key", "client.key"));
     tlsb_conn *client, *server;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
-    CHECK_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
     int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
     for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
         if (c != TLSB_OK)
@@ -338,7 +348,7 @@ static void buffer_mode_peer_vanishes(void)
 {
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *client;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(client), TLSB_WANT_READ);
     CHECK(tlsb_conn_pending(client) > 0); /* the ClientHello */
     CHECK_STATUS(tlsb_conn_feed_eof(client), TLSB_OK);
@@ -358,17 +368,145 @@ static void buffer_mode_needs_a_target_name(void)
     tlsb_context_free(cctx);
 }
 
+/* After close_notify either way a write is an error naming who closed, never TLSB_CLOSED (a
+ * negative "count" a caller could add to its position) and never 0; shutdown stays idempotent. */
+static void write_after_close_notify(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    /* Buffer mode: the client closes, the server reads the close, then both try to write. */
+    tlsb_conn *client, *server;
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+    for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
+        if (c != TLSB_OK)
+            c = tlsb_conn_handshake(client);
+        pump(client, server);
+        if (s != TLSB_OK)
+            s = tlsb_conn_handshake(server);
+        pump(server, client);
+    }
+    REQUIRE_STATUS(c, TLSB_OK);
+    REQUIRE_STATUS(s, TLSB_OK);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK); /* once; again is a no-op */
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: this side closed the session (tlsb_conn_shutdown)");
+    pump(client, server);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(server, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: the peer closed the session (close_notify received)");
+    CHECK_STATUS(tlsb_conn_shutdown(server), TLSB_OK); /* answers the peer's close_notify */
+    CHECK(pump(server, client) > 0);
+    CHECK_STATUS(tlsb_conn_read(client, buf, sizeof buf), TLSB_CLOSED);
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    /* Socket mode: the server closes and goes away; the client reads the close, then writes. */
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    tlsb_conn_set_timeout(client, 5000);
+    tlsb_conn_set_timeout(server, 5000);
+    struct writer w = {server, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, handshake_then_shutdown, &w);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_OK);
+    pthread_join(t, NULL);
+    CHECK_STATUS(w.result, TLSB_OK);
+    tlsb_conn_free(server); /* closes its socket too */
+    CHECK_STATUS(tlsb_conn_read(client, buf, sizeof buf), TLSB_CLOSED);
+    for (int i = 0; i < 3; i++) { /* the first write used to succeed, the next ones to say TLSB_CLOSED */
+        CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+        CHECK_CONTAINS(tlsb_last_error(), "the peer closed the session");
+    }
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    tlsb_conn_free(client);
+    /* Clear mode (tls=0): the same rules for the end of stream and our own close. */
+    tlsb_context *clear = CLIENT("tls=0");
+    REQUIRE(clear);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(clear, sv[0], NULL, &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: this side closed the session (tlsb_conn_shutdown)");
+    tlsb_conn_free(client);
+    REQUIRE_STATUS(tlsb_conn_new_socket(clear, sv[1], NULL, &server), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), TLSB_CLOSED);
+    CHECK_STATUS(tlsb_conn_write(server, (const uint8_t *)"late", 4), TLSB_ERR_STATE);
+    CHECK_CONTAINS(tlsb_last_error(), "write: the peer closed the session (end of stream received)");
+    tlsb_conn_free(server);
+    tlsb_context_free(clear);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
+struct watcher {
+    tlsb_conn *conn;
+    atomic_int stop;
+    const char *seen; /* the first detail seen once the handshake was reported done */
+};
+
+static void *watch_details(void *arg)
+{
+    struct watcher *w = arg;
+    for (;;) {
+        int last = atomic_load(&w->stop); /* set after the handshake: one more look must see it */
+        if ((w->seen = tlsb_conn_info(w->conn, TLSB_INFO_SESSION_REUSED)) || last)
+            break;
+    }
+    return NULL;
+}
+
+/* Another thread that sees the handshake done sees its details too, never an empty value. */
+static void details_are_published_with_the_handshake(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    for (int round = 0; round < 200; round++) {
+        tlsb_conn *client, *server;
+        REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
+        REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
+        struct watcher w = {.conn = client};
+        pthread_t t;
+        pthread_create(&t, NULL, watch_details, &w);
+        int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
+        for (int step = 0; step < 20 && (c != TLSB_OK || s != TLSB_OK); step++) {
+            if (c != TLSB_OK)
+                c = tlsb_conn_handshake(client);
+            pump(client, server);
+            if (s != TLSB_OK)
+                s = tlsb_conn_handshake(server);
+            pump(server, client);
+        }
+        atomic_store(&w.stop, 1);
+        pthread_join(t, NULL);
+        CHECK_STATUS(c, TLSB_OK);
+        CHECK_STR(w.seen, "no");
+        tlsb_conn_free(client);
+        tlsb_conn_free(server);
+        if (harness_failures)
+            break;
+    }
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
 /* ---- non-blocking sockets ---- */
 
 static void nonblocking_socket_mode(void)
 {
     int sv[2];
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *client, *server;
-    CHECK_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
-    CHECK_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
     CHECK(tlsb_conn_fd(client) == sv[0]);
     int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
     int wants = 0;
@@ -401,10 +539,10 @@ static void nonblocking_switch_on_core_sockets(void)
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     tlsb_conn *client = NULL, *server = NULL;
-    CHECK_STATUS(tlsb_dial(cctx, "localhost", tlsb_listener_port(l), 5000, &client), TLSB_OK);
-    CHECK_STATUS(tlsb_accept(l, sctx, 5000, &server), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(cctx, "localhost", tlsb_listener_port(l), 5000, &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_accept(l, sctx, 5000, &server), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(client, 1), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(server, 1), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(server, 2), TLSB_ERR_ARGUMENT);
@@ -432,7 +570,7 @@ static void nonblocking_switch_on_core_sockets(void)
     CHECK_STATUS(tlsb_conn_write(client, (const uint8_t *)"abc", 3), 3);
     CHECK_STATUS(tlsb_conn_read(server, buf, sizeof buf), 3);
     tlsb_conn *buffered;
-    CHECK_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &buffered), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &buffered), TLSB_OK);
     CHECK_STATUS(tlsb_conn_set_nonblocking(buffered, 0), TLSB_ERR_STATE);
     tlsb_conn_free(buffered);
     tlsb_conn_free(client);
@@ -459,7 +597,7 @@ static void clear_mode(void)
     CHECK_STATUS(s.end, TLSB_CLOSED);
     /* The same in buffer mode: bytes pass through unchanged. */
     tlsb_conn *b;
-    CHECK_STATUS(tlsb_conn_new_buffer(client, NULL, &b), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, NULL, &b), TLSB_OK);
     CHECK_STATUS(tlsb_conn_write(b, (const uint8_t *)"plain", 5), 5);
     uint8_t out[16];
     CHECK_STATUS(tlsb_conn_drain(b, out, sizeof out), 5);
@@ -518,10 +656,34 @@ static void peer_vanishes_mid_handshake(void)
     pthread_join(r.thread, NULL);
     close(r.listen_fd);
     raw_start(&r, "HTTP/1.1 400 Bad Request\r\n\r\n");
-    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_PROTOCOL_VERSION);
+    CHECK_STATUS(round_trip(client, r.port, "localhost", NULL), TLSB_ERR_HANDSHAKE);
+    CHECK_CONTAINS(tlsb_last_error(), "handshake: the peer did not speak TLS");
     pthread_join(r.thread, NULL);
     close(r.listen_fd);
     tlsb_context_free(client);
+}
+
+/* Plain text where a ClientHello belongs is not a version mismatch: the peer did not speak TLS. */
+static void plain_text_to_a_tls_server(void)
+{
+    static const char *const greetings[] = {"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "hello, not TLS at all\n"};
+    for (size_t i = 0; i < sizeof greetings / sizeof greetings[0]; i++) {
+        struct echo_server s;
+        int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
+        REQUIRE(port > 0);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        REQUIRE(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+        CHECK(write(fd, greetings[i], strlen(greetings[i])) == (ssize_t)strlen(greetings[i]));
+        char reply[256];
+        while (read(fd, reply, sizeof reply) > 0) /* until the server gives up on us */
+            ;
+        close(fd);
+        echo_stop(&s);
+        CHECK_STATUS(s.handshake, TLSB_ERR_HANDSHAKE);
+        CHECK_CONTAINS(s.error, "handshake: the peer did not speak TLS");
+    }
 }
 
 static void dial_errors(void)
@@ -556,12 +718,12 @@ static void read_timeout_and_close_from_another_thread(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     struct echo_server s = {.ctx = sctx, .listener = l};
     pthread_create(&s.thread, NULL, echo_serve_one, &s);
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
     tlsb_conn *conn;
-    CHECK_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
+    REQUIRE_STATUS(tlsb_dial(client, "localhost", tlsb_listener_port(l), 5000, &conn), TLSB_OK);
     CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_OK);
     uint8_t buf[16];
     CHECK_STATUS(tlsb_conn_set_timeout(conn, 200), TLSB_OK);
@@ -587,10 +749,21 @@ static void read_timeout_and_close_from_another_thread(void)
     tlsb_context_free(client);
 }
 
-struct writer {
-    tlsb_conn *conn;
-    int32_t result;
-};
+static void *handshake_then_shutdown(void *arg)
+{
+    struct writer *w = arg;
+    w->result = tlsb_conn_handshake(w->conn);
+    if (w->result == TLSB_OK)
+        w->result = tlsb_conn_shutdown(w->conn);
+    return NULL;
+}
+
+static void *handshake_then_wait(void *arg)
+{
+    struct writer *w = arg;
+    w->result = tlsb_conn_handshake(w->conn);
+    return NULL;
+}
 
 static void *write_64k(void *arg)
 {
@@ -610,7 +783,7 @@ static void reader_and_writer_start_together(void)
         struct echo_server s;
         int port = echo_start(&s, SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key")));
         tlsb_conn *conn;
-        CHECK_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
+        REQUIRE_STATUS(tlsb_dial(client, "localhost", port, 5000, &conn), TLSB_OK);
         CHECK_STATUS(tlsb_conn_set_timeout(conn, 5000), TLSB_OK);
         struct writer w = {conn, 0};
         pthread_t t;
@@ -629,11 +802,50 @@ static void reader_and_writer_start_together(void)
     tlsb_context_free(client);
 }
 
+/* The timeout bounds every blocking wait, not only reads: a handshake with a silent peer, and a
+ * write and a shutdown to a peer that reads nothing. */
+static void timeout_applies_to_every_wait(void)
+{
+    tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
+    tlsb_context *cctx = CLIENT(opt("trusted-ca", "ca.pem"));
+    REQUIRE(sctx && cctx);
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tlsb_conn *client, *server;
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_set_timeout(client, 200), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_ERR_TIMEOUT); /* nobody answers the ClientHello */
+    CHECK_CONTAINS(tlsb_last_error(), "handshake: timed out after 200 ms");
+    tlsb_conn_free(client);
+    close(sv[1]);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    REQUIRE_STATUS(tlsb_conn_new_socket(cctx, sv[0], "localhost", &client), TLSB_OK);
+    REQUIRE_STATUS(tlsb_conn_new_socket(sctx, sv[1], NULL, &server), TLSB_OK);
+    tlsb_conn_set_timeout(server, 5000);
+    struct writer w = {server, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, handshake_then_wait, &w);
+    CHECK_STATUS(tlsb_conn_handshake(client), TLSB_OK);
+    pthread_join(t, NULL);
+    CHECK_STATUS(w.result, TLSB_OK);
+    /* The server reads nothing from here on: the socket buffers fill up. */
+    static uint8_t data[1 << 22];
+    CHECK_STATUS(tlsb_conn_set_timeout(client, 200), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_write(client, data, sizeof data), TLSB_ERR_TIMEOUT);
+    CHECK_CONTAINS(tlsb_last_error(), "write: timed out after 200 ms");
+    CHECK_STATUS(tlsb_conn_shutdown(client), TLSB_ERR_TIMEOUT);
+    CHECK_CONTAINS(tlsb_last_error(), "shutdown: timed out after 200 ms");
+    tlsb_conn_free(client);
+    tlsb_conn_free(server);
+    tlsb_context_free(sctx);
+    tlsb_context_free(cctx);
+}
+
 static void accept_timeout_and_close(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"));
     tlsb_listener *l;
-    CHECK_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
+    REQUIRE_STATUS(tlsb_listen("127.0.0.1", 0, 4, &l), TLSB_OK);
     tlsb_conn *conn = NULL;
     CHECK_STATUS(tlsb_accept(l, sctx, 100, &conn), TLSB_ERR_TIMEOUT);
     CHECK_STATUS(tlsb_listener_close(l), TLSB_OK);
@@ -662,13 +874,17 @@ int main(int argc, char **argv)
         {"buffer_mode", buffer_mode},
         {"buffer_mode_peer_vanishes", buffer_mode_peer_vanishes},
         {"buffer_mode_needs_a_target_name", buffer_mode_needs_a_target_name},
+        {"write_after_close_notify", write_after_close_notify},
+        {"details_are_published_with_the_handshake", details_are_published_with_the_handshake},
         {"nonblocking_socket_mode", nonblocking_socket_mode},
         {"nonblocking_switch_on_core_sockets", nonblocking_switch_on_core_sockets},
         {"clear_mode", clear_mode},
         {"peer_vanishes_mid_handshake", peer_vanishes_mid_handshake},
+        {"plain_text_to_a_tls_server", plain_text_to_a_tls_server},
         {"dial_errors", dial_errors},
         {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
         {"accept_timeout_and_close", accept_timeout_and_close},
+        {"timeout_applies_to_every_wait", timeout_applies_to_every_wait},
         {"reader_and_writer_start_together", reader_and_writer_start_together},
         {NULL, NULL},
     };

@@ -117,9 +117,9 @@ static void client_to_s_server_failures(void)
         {"untrusted.pem", "untrusted.key", NULL, NULL, TLSB_ERR_VERIFY, "unable to get local issuer certificate"},
         {"expired.pem", "expired.key", NULL, NULL, TLSB_ERR_VERIFY, "certificate has expired"},
         {"server.pem", "server.key", "sec-protocol=TLSv13", "-tls1_2", TLSB_ERR_PROTOCOL_VERSION,
-         "this side enables TLSv1.3 (sec-protocol=TLSv13)"},
+         "this side offers TLSv1.3 (sec-protocol=TLSv13)"},
         {"server.pem", "server.key", "tls-version=TLSv1.2", "-tls1_3", TLSB_ERR_PROTOCOL_VERSION,
-         "this side enables TLSv1.2 (tls-version=TLSv1.2)"},
+         "this side offers TLSv1.2 (tls-version=TLSv1.2)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct peer p;
@@ -128,6 +128,49 @@ static void client_to_s_server_failures(void)
         tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), cases[i].option);
         CHECK_STATUS(talk_to_s_server(&p, client, "-"), cases[i].status);
         CHECK_CONTAINS(tlsb_last_error(), cases[i].message);
+        peer_end(&p);
+        tlsb_context_free(client);
+    }
+}
+
+/* A client can only offer one contiguous range of versions: given a set with a gap it offers the
+ * highest run, its settings say so, and a mismatch names what it really offered. Servers pinned
+ * to each version tell what was offered; the old ones need security level 0. */
+static void client_with_a_version_gap_offers_the_highest_run(void)
+{
+    static const struct {
+        const char *list, *offered, *dropped;
+        char *server_flag;
+        const char *version; /* negotiated, or NULL for a mismatch */
+    } cases[] = {
+        {"TLSv1 TLSv1.2", "TLSv1.2", "TLSv1", "-tls1_2", "TLSv1.2"},
+        {"TLSv1 TLSv1.2", "TLSv1.2", "TLSv1", "-tls1", NULL},
+        {"TLSv1 TLSv1.2", "TLSv1.2", "TLSv1", "-tls1_1", NULL},
+        {"TLSv1 TLSv1.2", "TLSv1.2", "TLSv1", "-tls1_3", NULL},
+        {"TLSv1 TLSv1.1 TLSv1.3", "TLSv1.3", "TLSv1 TLSv1.1", "-tls1_3", "TLSv1.3"},
+        {"TLSv1 TLSv1.1 TLSv1.3", "TLSv1.3", "TLSv1 TLSv1.1", "-tls1_1", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char list[64], protocols[64], warning[256], offers[128];
+        snprintf(list, sizeof list, "protocol-list=%s", cases[i].list);
+        snprintf(protocols, sizeof protocols, "protocols: %s\n", cases[i].offered);
+        snprintf(warning, sizeof warning,
+                 "warning: %s not offered: a client offers one contiguous range of versions, here %s\n",
+                 cases[i].dropped, cases[i].offered);
+        snprintf(offers, sizeof offers, "this side offers %s (%s)", cases[i].offered, list);
+        tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"), list);
+        REQUIRE(client != NULL);
+        CHECK_CONTAINS(tlsb_context_settings(client), protocols);
+        CHECK_CONTAINS(tlsb_context_settings(client), warning);
+        struct peer p;
+        char *extra[] = {cases[i].server_flag, "-cipher", "ALL:@SECLEVEL=0", NULL};
+        CHECK(s_server_start(&p, "server.pem", "server.key", extra) == 0);
+        if (cases[i].version) {
+            CHECK_STATUS(talk_to_s_server(&p, client, cases[i].version), TLSB_OK);
+        } else {
+            CHECK_STATUS(talk_to_s_server(&p, client, "-"), TLSB_ERR_PROTOCOL_VERSION);
+            CHECK_CONTAINS(tlsb_last_error(), offers);
+        }
         peer_end(&p);
         tlsb_context_free(client);
     }
@@ -221,7 +264,38 @@ static void s_client_wrong_name_and_protocol(void)
     s_client_run(SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"), "sec-protocol=TLSv12"),
                  tls13, 0, &s, &p);
     CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
-    CHECK_CONTAINS(s.error, "this side enables TLSv1.2");
+    CHECK_CONTAINS(s.error, "this side accepts TLSv1.2");
+}
+
+/* A server accepts exactly the set, gap and all. */
+static void server_with_a_version_gap_accepts_exactly_the_set(void)
+{
+    static const struct {
+        char *client_flag;
+        const char *seen; /* s_client's report, or NULL for a refusal */
+    } cases[] = {
+        {"-tls1", "Protocol version: TLSv1\n"},
+        {"-tls1_1", NULL},
+        {"-tls1_2", "Protocol version: TLSv1.2\n"},
+        {"-tls1_3", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tlsb_context *server = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
+                                      "protocol-list=TLSv1 TLSv1.2");
+        REQUIRE(server != NULL);
+        CHECK_CONTAINS(tlsb_context_settings(server), "protocols: TLSv1 TLSv1.2\n");
+        struct echo_server s;
+        struct peer p;
+        char *extra[] = {cases[i].client_flag, "-cipher", "ALL:@SECLEVEL=0", NULL};
+        s_client_run(server, extra, cases[i].seen != NULL, &s, &p);
+        if (cases[i].seen) {
+            CHECK_CONTAINS(p.text, cases[i].seen);
+            CHECK_STATUS(s.handshake, TLSB_OK);
+        } else {
+            CHECK_STATUS(s.handshake, TLSB_ERR_PROTOCOL_VERSION);
+            CHECK_CONTAINS(s.error, "this side accepts TLSv1 TLSv1.2 (protocol-list=TLSv1 TLSv1.2)");
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -231,6 +305,8 @@ int main(int argc, char **argv)
         {"client_to_s_server_tls12", client_to_s_server_tls12},
         {"client_to_s_server_mutual", client_to_s_server_mutual},
         {"client_to_s_server_failures", client_to_s_server_failures},
+        {"client_with_a_version_gap_offers_the_highest_run", client_with_a_version_gap_offers_the_highest_run},
+        {"server_with_a_version_gap_accepts_exactly_the_set", server_with_a_version_gap_accepts_exactly_the_set},
         {"s_client_to_server_tls13_and_tls12", s_client_to_server_tls13_and_tls12},
         {"s_client_to_server_mutual", s_client_to_server_mutual},
         {"s_client_wrong_name_and_protocol", s_client_wrong_name_and_protocol},

@@ -75,7 +75,7 @@ static void offline_verdicts(void)
 static void verify_depth(void)
 {
     tlsb_context *c = CLIENT(opt("trusted-ca", "ca.pem"), "tls-verify-depth=0");
-    CHECK_CONTAINS(tlsb_context_settings(c), "verify-depth: 0\n");
+    CHECK_CONTAINS(tlsb_context_settings(c), "tls-verify-depth: 0\n");
     CHECK_STATUS(verify_file(c, "inter-chain.pem", "localhost"), TLSB_ERR_VERIFY);
     CHECK_CONTAINS(tlsb_last_error(), "tls-verify-depth");
     tlsb_context_free(c);
@@ -286,7 +286,7 @@ static void compat_handshake_key_usage(void)
 static void wildcard_rules(void)
 {
     tlsb_context *c = CLIENT(opt("trusted-ca", "ca.pem"));
-    CHECK_CONTAINS(tlsb_context_settings(c), "target-name-wildcards: allow\nverify-depth: default\n");
+    CHECK_CONTAINS(tlsb_context_settings(c), "tls-target-name-wildcards: allow\ntls-verify-depth: default\n");
     CHECK_STATUS(verify_file(c, "wild.pem", "a.tlsbridge.test"), TLSB_OK);
     CHECK_STATUS(verify_file(c, "wild.pem", "A.TLSBRIDGE.test."), TLSB_OK);
     CHECK_STATUS(verify_file(c, "wild.pem", "a.b.tlsbridge.test"), TLSB_ERR_VERIFY_NAME); /* one label only */
@@ -296,7 +296,7 @@ static void wildcard_rules(void)
     CHECK_STATUS(verify_file(c, "wild-partial.pem", "www.tlsbridge.test"), TLSB_ERR_VERIFY_NAME);
     tlsb_context_free(c);
     c = CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name-wildcards=deny");
-    CHECK_CONTAINS(tlsb_context_settings(c), "target-name-wildcards: deny\n");
+    CHECK_CONTAINS(tlsb_context_settings(c), "tls-target-name-wildcards: deny\n");
     CHECK_STATUS(verify_file(c, "wild.pem", "a.tlsbridge.test"), TLSB_ERR_VERIFY_NAME);
     CHECK_CONTAINS(tlsb_last_error(), "tls-target-name-wildcards=deny");
     CHECK_STATUS(verify_file(c, "server.pem", "localhost"), TLSB_OK);

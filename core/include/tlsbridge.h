@@ -14,7 +14,13 @@
  *  - NULL or closed handles give an error, never a crash;
  *  - strings returned as `const char *` are owned by the library and stay valid as
  *    documented per call (until the owning handle is freed, or until the next call on the
- *    same thread for tlsb_last_error()).
+ *    same thread for tlsb_last_error());
+ *  - each function's comment ends with every status it can return ("Statuses:"). Two groups
+ *    recur: HANDSHAKE_ERRORS = TLSB_ERR_PROTOCOL_VERSION, TLSB_ERR_HANDSHAKE, TLSB_ERR_VERIFY,
+ *    TLSB_ERR_VERIFY_NAME, TLSB_ERR_PEER_CERT_MISSING; TRANSPORT_ERRORS = TLSB_ERR_IO,
+ *    TLSB_ERR_TIMEOUT, TLSB_ERR_PEER_RESET. Unless its comment says otherwise, a call on a
+ *    connection also returns TLSB_ERR_ARGUMENT for a NULL connection and TLSB_ERR_HANDLE_CLOSED
+ *    after tlsb_conn_close.
  */
 #ifndef TLSBRIDGE_H
 #define TLSBRIDGE_H
@@ -55,14 +61,14 @@ enum {
     TLSB_ERR_PROTOCOL_NONE = -27,    /* the version options leave no protocol version */
 
     TLSB_ERR_PROTOCOL_VERSION = -30, /* no protocol version in common with the peer */
-    TLSB_ERR_HANDSHAKE = -31,        /* any other handshake failure (alert, bad message) */
+    TLSB_ERR_HANDSHAKE = -31,        /* any other handshake failure (alert, bad message, a peer not speaking TLS) */
     TLSB_ERR_VERIFY = -32,           /* the peer certificate chain failed verification */
     TLSB_ERR_VERIFY_NAME = -33,      /* the peer certificate does not match the target name */
     TLSB_ERR_PEER_CERT_MISSING = -34,/* tls-mutual server: the client sent no certificate */
     TLSB_ERR_TLS = -35,              /* TLS protocol error after the handshake */
 
     TLSB_ERR_IO = -40,               /* system I/O error on the transport */
-    TLSB_ERR_TIMEOUT = -41,          /* dial / accept / read timeout expired */
+    TLSB_ERR_TIMEOUT = -41,          /* dial / accept timeout, or a connection's wait (tlsb_conn_set_timeout) */
     TLSB_ERR_CONNECT = -42,          /* TCP connect refused or unreachable */
     TLSB_ERR_RESOLVE = -43,          /* host name did not resolve */
     TLSB_ERR_PEER_RESET = -44,       /* transport ended without close_notify (peer vanished) */
@@ -112,28 +118,42 @@ typedef struct tlsb_listener tlsb_listener;
 typedef void (*tlsb_log_fn)(void *user, int32_t level, const char *message);
 
 /* ---- library --------------------------------------------------------------------- */
+/* The functions of this section never fail. */
 TLSB_API const char *tlsb_version(void);          /* "1.0.0" */
 TLSB_API const char *tlsb_openssl_version(void);  /* the linked OpenSSL, e.g. "OpenSSL 3.0.19 27 Jan 2026" */
-/* Thread-local message of the last failed call on this thread ("" if none). */
+/* Thread-local message of the last failed call on this thread ("" if none). Always valid UTF-8:
+ * quoted bytes that are not (an option value, a path) appear as \xNN; at most 1535 bytes, a
+ * longer message is cut between characters and ends with "...". */
 TLSB_API const char *tlsb_last_error(void);
 /* Status code of the last failed call on this thread (0 if none). */
 TLSB_API int32_t tlsb_last_status(void);
-/* The symbolic name of a status code, e.g. "TLSB_ERR_OPTION_VALUE". */
+/* The symbolic name of a status code, e.g. "TLSB_ERR_OPTION_VALUE"; "TLSB_BYTES" for a count,
+ * "TLSB_UNKNOWN_STATUS" for a code this version does not know. */
 TLSB_API const char *tlsb_status_name(int32_t status);
 /* 1 if compatibility mode (TLSBRIDGE_COMPAT_MODE / GCTI_SECPACK_COMPAT_MODE) is on. */
 TLSB_API int32_t tlsb_compat_mode(void);
 
 /* ---- config: a mutable bag of name=value options, checked when a context is built --- */
+/* Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (out NULL), TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_config_new(tlsb_config **out);
-/* Sets (or replaces) one option; value NULL removes it. Names and values are not checked here. */
+/* Sets (or replaces, in place) one option; value NULL removes it, keeping the others in the order
+ * of first setting, the order tlsb_context_new checks them in. Names and values are not checked
+ * here. Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (config or name NULL), TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_config_set(tlsb_config *config, const char *name, const char *value);
-/* Routes the library's messages for contexts built from this config. fn NULL removes it. */
+/* Routes the library's messages for contexts built from this config. fn NULL removes it.
+ * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (config NULL). */
 TLSB_API int32_t tlsb_config_set_log(tlsb_config *config, tlsb_log_fn fn, void *user);
 TLSB_API void tlsb_config_free(tlsb_config *config);
 
 /* ---- context: validated, immutable, reference-counted, thread-safe ------------------ */
+/* Parses and checks every option (in the order of first setting; the first bad one is reported)
+ * and builds the context. Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL, unknown role),
+ * TLSB_ERR_NO_MEMORY, TLSB_ERR_INTERNAL (OpenSSL), and the configuration errors (docs/options.md):
+ * TLSB_ERR_OPTION_UNKNOWN, _OPTION_VALUE, _OPTION_CONFLICT, _FILE, _KEY_MISMATCH, _CIPHER_NONE,
+ * _CERT_REQUIRED, _PROTOCOL_NONE. */
 TLSB_API int32_t tlsb_context_new(const tlsb_config *config, int32_t role, tlsb_context **out);
-/* The effective settings as "key: value" lines; valid until the context is freed. */
+/* The effective settings as "key: value" lines; valid until the context is freed. NULL (with
+ * TLSB_ERR_ARGUMENT as the last error) for a NULL context. */
 TLSB_API const char *tlsb_context_settings(const tlsb_context *context);
 /* Drops the caller's reference; connections keep their own. */
 TLSB_API void tlsb_context_free(tlsb_context *context);
@@ -141,7 +161,9 @@ TLSB_API void tlsb_context_free(tlsb_context *context);
 /* Verifies a PEM chain (leaf first, then intermediates) offline with the policy a handshake
  * with this context applies to its peer. peer_name NULL: the context's tls-target-name (if
  * any); "" skips the name check. at_time: seconds since the epoch, 0 = now. Returns 0 when
- * trusted, or TLSB_ERR_VERIFY / TLSB_ERR_VERIFY_NAME with the reason in tlsb_last_error(). */
+ * trusted, or TLSB_ERR_VERIFY / TLSB_ERR_VERIFY_NAME with the reason in tlsb_last_error().
+ * Statuses: TLSB_OK, TLSB_ERR_VERIFY, TLSB_ERR_VERIFY_NAME, TLSB_ERR_ARGUMENT (NULL, no PEM
+ * certificate), TLSB_ERR_STATE (a tls=0 context), TLSB_ERR_NO_MEMORY, TLSB_ERR_INTERNAL. */
 TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *chain_pem, int32_t length,
                              const char *peer_name, int64_t at_time);
 
@@ -149,63 +171,102 @@ TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *chain_p
 /* Socket mode: the connection takes ownership of a connected descriptor (blocking or not);
  * on failure the caller still owns it. target_name (client): the SNI and the name to verify;
  * the option tls-target-name, when set, takes precedence. A client that checks names
- * (tls-target-name-check=host, the default) needs one or the other. */
+ * (tls-target-name-check=host, the default) needs one or the other.
+ * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL, bad descriptor, no target name, a name that cannot
+ * be sent as SNI), TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_conn_new_socket(tlsb_context *context, int32_t fd, const char *target_name,
                                       tlsb_conn **out);
-/* Buffer mode: no socket; ciphertext moves with tlsb_conn_feed / tlsb_conn_drain. */
+/* Buffer mode: no socket; ciphertext moves with tlsb_conn_feed / tlsb_conn_drain.
+ * Statuses: as tlsb_conn_new_socket. */
 TLSB_API int32_t tlsb_conn_new_buffer(tlsb_context *context, const char *target_name, tlsb_conn **out);
 /* Dials host:port (timeout_ms <= 0: no limit) and makes a socket-mode client connection;
- * the target name is tls-target-name or else host. The handshake is not done yet. */
+ * the target name is tls-target-name or else host. The handshake is not done yet.
+ * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL, port out of range), TLSB_ERR_STATE (a server
+ * context), TLSB_ERR_RESOLVE, TLSB_ERR_CONNECT, TLSB_ERR_TIMEOUT, TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_dial(tlsb_context *context, const char *host, int32_t port, int32_t timeout_ms,
                            tlsb_conn **out);
 
-/* Runs the handshake: 0 when done, TLSB_WANT_* when it would block, or an error. */
+/* Runs the handshake: 0 when done, TLSB_WANT_* when it would block, or an error.
+ * Statuses: TLSB_OK, TLSB_WANT_READ, TLSB_WANT_WRITE (non-blocking and buffer mode),
+ * HANDSHAKE_ERRORS, TRANSPORT_ERRORS. */
 TLSB_API int32_t tlsb_conn_handshake(tlsb_conn *conn);
 /* Reads plaintext: bytes > 0, TLSB_CLOSED at an orderly close, TLSB_WANT_*, or an error.
- * Does the handshake first if it is not done. */
+ * Does the handshake first if it is not done. TLSB_CLOSED is read's alone, and stays: every
+ * later read returns it again. Statuses: bytes > 0, TLSB_CLOSED, TLSB_WANT_READ, TLSB_WANT_WRITE,
+ * TLSB_ERR_ARGUMENT (NULL buffer, length <= 0), HANDSHAKE_ERRORS (TLS 1.3: a server's refusal of
+ * the client certificate arrives with the first read), TLSB_ERR_TLS, TRANSPORT_ERRORS. */
 TLSB_API int32_t tlsb_conn_read(tlsb_conn *conn, uint8_t *buffer, int32_t length);
-/* Writes plaintext: blocking sockets write everything; otherwise bytes written or TLSB_WANT_*. */
+/* Writes plaintext: blocking sockets write everything; otherwise bytes written or TLSB_WANT_*.
+ * Never TLSB_CLOSED, never 0 for length > 0: after the peer's close_notify (clear mode: its end of
+ * stream) or after tlsb_conn_shutdown a write is TLSB_ERR_STATE, saying which side closed.
+ * Length 0 returns 0. Statuses: bytes > 0, 0 (length 0 only), TLSB_WANT_READ, TLSB_WANT_WRITE,
+ * TLSB_ERR_ARGUMENT (NULL buffer, negative length), TLSB_ERR_STATE, HANDSHAKE_ERRORS,
+ * TLSB_ERR_TLS, TRANSPORT_ERRORS, TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_conn_write(tlsb_conn *conn, const uint8_t *buffer, int32_t length);
-/* Sends close_notify (once). Does not wait for the peer's; the transport stays open. */
+/* Sends close_notify (clear mode: ends our direction of the stream) and ends writing. Does not
+ * wait for the peer's; the transport stays open and reads go on until the peer's close. After
+ * the peer's close_notify it sends the answer. Idempotent: again, or before the handshake (no
+ * session to close), it only ends writing. A peer that already left is not an error.
+ * Statuses: TLSB_OK, TLSB_WANT_WRITE (non-blocking), TLSB_ERR_TLS, TLSB_ERR_IO, TLSB_ERR_TIMEOUT. */
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *conn);
 /* Closes the transport; safe from any thread while another is blocked in a read or write,
- * which then returns TLSB_ERR_HANDLE_CLOSED. Idempotent. Memory stays until tlsb_conn_free. */
+ * which then returns TLSB_ERR_HANDLE_CLOSED. Idempotent. Memory stays until tlsb_conn_free.
+ * Statuses: TLSB_OK (also when already closed), TLSB_ERR_ARGUMENT (NULL). */
 TLSB_API int32_t tlsb_conn_close(tlsb_conn *conn);
 TLSB_API void tlsb_conn_free(tlsb_conn *conn);
 
-/* Socket mode, blocking: limit for each read / handshake wait (ms, <= 0: none). */
+/* Socket mode, blocking: the limit (ms, <= 0: none) of every wait for the socket, in the
+ * handshake, read, write and shutdown alike; a call whose wait runs out returns
+ * TLSB_ERR_TIMEOUT (a read can be retried). Takes effect at the next wait, from any thread.
+ * Statuses: TLSB_OK, TLSB_ERR_STATE (buffer mode). */
 TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *conn, int32_t timeout_ms);
-/* The socket descriptor (for poll), or TLSB_ERR_STATE in buffer mode. */
+/* The socket descriptor (for poll). Statuses: the descriptor (>= 0), TLSB_ERR_STATE (buffer mode). */
 TLSB_API int32_t tlsb_conn_fd(tlsb_conn *conn);
 
-/* Buffer mode: hands received ciphertext in; returns bytes taken (all of them). */
+/* Buffer mode: hands received ciphertext in; returns bytes taken (all of them). Statuses: length,
+ * TLSB_ERR_ARGUMENT (NULL buffer, negative length), TLSB_ERR_STATE (socket mode, after
+ * tlsb_conn_feed_eof), TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_conn_feed(tlsb_conn *conn, const uint8_t *buffer, int32_t length);
-/* Buffer mode: the inner transport reached end of stream. */
+/* Buffer mode: the inner transport reached end of stream.
+ * Statuses: TLSB_OK, TLSB_ERR_STATE (socket mode). */
 TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *conn);
-/* Buffer mode: takes ciphertext to send; returns bytes copied (0 = nothing pending). */
+/* Buffer mode: takes ciphertext to send; returns bytes copied (0 = nothing pending).
+ * Statuses: bytes >= 0, TLSB_ERR_ARGUMENT (NULL buffer, capacity <= 0), TLSB_ERR_STATE (socket mode). */
 TLSB_API int32_t tlsb_conn_drain(tlsb_conn *conn, uint8_t *buffer, int32_t capacity);
-/* Buffer mode: ciphertext bytes waiting to be drained. */
+/* Buffer mode: ciphertext bytes waiting to be drained.
+ * Statuses: bytes >= 0, TLSB_ERR_STATE (socket mode). */
 TLSB_API int32_t tlsb_conn_pending(tlsb_conn *conn);
 
-/* Negotiated details (TLSB_INFO_*); valid until the connection is freed; NULL on error. */
+/* Negotiated details (TLSB_INFO_*); valid until the connection is freed. NULL on error, with the
+ * last error TLSB_ERR_ARGUMENT (NULL, unknown key) or TLSB_ERR_STATE (handshake not done; a
+ * client's TLSB_INFO_TARGET_NAME is known before). Still answers after tlsb_conn_close. */
 TLSB_API const char *tlsb_conn_info(tlsb_conn *conn, int32_t key);
 
 /* Resumption: serialises the session (after the handshake) into buffer. Returns its length,
- * or TLSB_ERR_BUFFER_TOO_SMALL (nothing written), or TLSB_ERR_STATE if no session. */
+ * or TLSB_ERR_BUFFER_TOO_SMALL (nothing written), or TLSB_ERR_STATE if no session.
+ * Statuses: length > 0, TLSB_ERR_BUFFER_TOO_SMALL, TLSB_ERR_STATE. */
 TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *conn, uint8_t *buffer, int32_t capacity);
-/* Client, before the handshake: offers a session exported earlier. */
+/* Client, before the handshake: offers a session exported earlier, if it comes from a context
+ * with the same settings. Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (not a tlsbridge session, other
+ * settings), TLSB_ERR_STATE (not a TLS client before its handshake), TLSB_ERR_VERIFY_NAME (the
+ * session's server certificate does not match the target name), TLSB_ERR_INTERNAL. */
 TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *conn, const uint8_t *session, int32_t length);
 
 /* ---- listeners (socket mode servers; Java cannot hand a descriptor across) ------------ */
-/* Listens on host (NULL or "" = all interfaces) and port (0 = any free port). */
+/* Listens on host (NULL or "" = all interfaces) and port (0 = any free port).
+ * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (out NULL, port out of range), TLSB_ERR_RESOLVE,
+ * TLSB_ERR_IO (cannot bind or listen), TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_listen(const char *host, int32_t port, int32_t backlog, tlsb_listener **out);
-/* The bound port, or an error. */
+/* The bound port. Statuses: the port (> 0), TLSB_ERR_ARGUMENT (NULL). */
 TLSB_API int32_t tlsb_listener_port(tlsb_listener *listener);
 /* Accepts one TCP connection (timeout_ms <= 0: wait) as a server connection of context;
- * the handshake is not done yet. */
+ * the handshake is not done yet. Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL), TLSB_ERR_STATE (a
+ * client context), TLSB_ERR_HANDLE_CLOSED (the listener was closed), TLSB_ERR_TIMEOUT,
+ * TLSB_ERR_IO, TLSB_ERR_NO_MEMORY. */
 TLSB_API int32_t tlsb_accept(tlsb_listener *listener, tlsb_context *context, int32_t timeout_ms,
                              tlsb_conn **out);
-/* Stops listening; a blocked tlsb_accept returns TLSB_ERR_HANDLE_CLOSED. Idempotent. */
+/* Stops listening; a blocked tlsb_accept returns TLSB_ERR_HANDLE_CLOSED. Idempotent.
+ * Statuses: TLSB_OK, TLSB_ERR_ARGUMENT (NULL). */
 TLSB_API int32_t tlsb_listener_close(tlsb_listener *listener);
 TLSB_API void tlsb_listener_free(tlsb_listener *listener);
 
@@ -214,7 +275,8 @@ TLSB_API void tlsb_listener_free(tlsb_listener *listener);
 TLSB_API int32_t tlsb_status_kind(int32_t status);
 /* Socket mode: nonblocking 1 makes every call on the connection return TLSB_WANT_* instead of
  * waiting (poll tlsb_conn_fd, then call again); 0 makes them wait. Works on connections from
- * tlsb_dial and tlsb_accept too, whose socket the core made. TLSB_ERR_STATE in buffer mode. */
+ * tlsb_dial and tlsb_accept too, whose socket the core made. Statuses: TLSB_OK,
+ * TLSB_ERR_ARGUMENT (neither 0 nor 1), TLSB_ERR_STATE (buffer mode). */
 TLSB_API int32_t tlsb_conn_set_nonblocking(tlsb_conn *conn, int32_t nonblocking);
 
 #ifdef __cplusplus

@@ -26,10 +26,11 @@ struct tlsb_conn {
     pthread_mutex_t lock;       /* serialises every use of ssl and the BIOs */
     pthread_mutex_t hs_lock;    /* one thread drives the handshake; the others wait for it */
     atomic_int closed;
-    atomic_int handshake_done;
-    int shutdown_sent;
-    int eof_fed;
-    int32_t timeout_ms;
+    atomic_int handshake_done; /* published (release) after the details in info[] */
+    atomic_int shutdown_sent;   /* tlsb_conn_shutdown was called: no more writes */
+    atomic_int peer_closed;     /* clear mode: the peer's end of stream was read (TLS asks the SSL) */
+    atomic_int eof_fed;
+    atomic_int timeout_ms;      /* each blocking wait's limit; set from any thread */
     char *target;
     char *info[INFO_KEYS];
 };
@@ -41,6 +42,12 @@ static int32_t check(tlsb_conn *c, const char *what)
     if (atomic_load(&c->closed))
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", what);
     return TLSB_OK;
+}
+
+/* Acquire: pairs with record_details' release, so the details are there once this says done. */
+static int handshake_is_done(tlsb_conn *c)
+{
+    return atomic_load_explicit(&c->handshake_done, memory_order_acquire);
 }
 
 /* ---- creation ----------------------------------------------------------------------- */
@@ -56,6 +63,10 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     c->fd = fd;
     atomic_init(&c->closed, 0);
     atomic_init(&c->handshake_done, 0);
+    atomic_init(&c->shutdown_sent, 0);
+    atomic_init(&c->peer_closed, 0);
+    atomic_init(&c->eof_fed, 0);
+    atomic_init(&c->timeout_ms, 0);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->hs_lock, NULL);
     tlsb_context_ref(ctx);
@@ -68,7 +79,7 @@ static int32_t conn_new(struct tlsb_context *ctx, int fd, int nonblocking, const
     if (rc == TLSB_OK && ctx->ssl_ctx && o->name_check && !c->target)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "a client connection needs a target name to check: pass one, set "
                                           "tls-target-name, or set tls-target-name-check=no");
-    c->nonblocking = nonblocking;
+    atomic_init(&c->nonblocking, nonblocking);
     if (rc == TLSB_OK && fd < 0) {
         c->in = BIO_new(BIO_s_mem());
         c->out = BIO_new(BIO_s_mem());
@@ -156,23 +167,54 @@ TLSB_API int32_t tlsb_dial(tlsb_context *ctx, const char *host, int32_t port, in
 
 /* ---- errors --------------------------------------------------------------------------- */
 
+enum op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+static const char *const op_names[] = {"handshake", "read", "write", "shutdown"};
+
+/* After either side closed the session a write is a usage error, never TLSB_CLOSED: that belongs
+ * to read alone, and to a caller adding up write counts it would look like a count. */
+static int32_t write_after_close(tlsb_conn *c)
+{
+    int received = c->ssl ? (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN) != 0 : atomic_load(&c->peer_closed);
+    if (received)
+        return tlsb_fail(TLSB_ERR_STATE, "write: the peer closed the session (%s received)",
+                         c->ssl ? "close_notify" : "end of stream");
+    if (atomic_load(&c->shutdown_sent))
+        return tlsb_fail(TLSB_ERR_STATE, "write: this side closed the session (tlsb_conn_shutdown)");
+    return TLSB_OK;
+}
+
 static int32_t protocol_mismatch(tlsb_conn *c, const char *reason)
 {
     tlsb_text t = {0};
     tlsb_versions_text(c->context->options.versions, &t);
     const char *src = c->context->options.version_sources;
     int32_t rc = tlsb_fail(TLSB_ERR_PROTOCOL_VERSION,
-                           "no protocol version in common with the peer: this side enables %s (%s) and the peer "
-                           "offers none of them (%s)",
-                           t.data ? t.data : "", src ? src : "default", reason);
+                           "no protocol version in common with the peer: this side %s %s (%s) and the peer "
+                           "%s none of them (%s)",
+                           c->context->role == TLSB_ROLE_CLIENT ? "offers" : "accepts", t.data ? t.data : "",
+                           src ? src : "default", c->context->role == TLSB_ROLE_CLIENT ? "accepts" : "offers",
+                           reason);
     free(t.data);
     return rc;
 }
 
+/* Whether a handshake failed on the peer's very first bytes not being a TLS record (plain text, a
+ * web request) rather than on a version both sides could read and disagreed about: OpenSSL says
+ * "wrong version number" for both, but only the first comes before anything of the peer's was
+ * understood (a server still before the ClientHello, a client still waiting for the ServerHello). */
+static int not_tls(tlsb_conn *c, int reason)
+{
+    if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST)
+        return 1;
+    OSSL_HANDSHAKE_STATE st = SSL_get_state(c->ssl);
+    return reason == SSL_R_WRONG_VERSION_NUMBER && (st == TLS_ST_BEFORE || st == TLS_ST_CW_CLNT_HELLO);
+}
+
 /* Turns an SSL_* failure into a status with a message; during the handshake a verification
  * failure recorded by the callback explains it best. */
-static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
+static int32_t ssl_failure(tlsb_conn *c, int ret, enum op o)
 {
+    const char *op = op_names[o];
     int err = SSL_get_error(c->ssl, ret);
     int saved_errno = errno;
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
@@ -183,9 +225,14 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op);
     if (err == SSL_ERROR_ZERO_RETURN) {
         ERR_clear_error();
-        return TLSB_CLOSED;
+        if (o == OP_READ || o == OP_SHUTDOWN) /* shutdown: the caller's close meets the peer's */
+            return TLSB_CLOSED;
+        if (o == OP_WRITE) /* ZERO_RETURN means the peer's close_notify was received: an error, not 0 */
+            return write_after_close(c);
+        return tlsb_fail(TLSB_ERR_HANDSHAKE,
+                         "handshake: the peer closed the session (close_notify) during the handshake");
     }
-    if (!c->handshake_done) {
+    if (!handshake_is_done(c)) {
         int32_t v = tlsb_verify_failure(c->verify);
         if (v != TLSB_OK)
             return v;
@@ -197,8 +244,12 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
         if (err == SSL_ERROR_SYSCALL && saved_errno && saved_errno != ECONNRESET && saved_errno != EPIPE)
             return tlsb_fail(TLSB_ERR_IO, "%s: %s", op, strerror(saved_errno));
         return tlsb_fail(TLSB_ERR_PEER_RESET, "%s: the peer closed the connection without close_notify%s", op,
-                         c->handshake_done ? "" : " during the handshake");
+                         handshake_is_done(c) ? "" : " during the handshake");
     }
+    if (!handshake_is_done(c) && not_tls(c, reason))
+        return tlsb_fail(TLSB_ERR_HANDSHAKE,
+                         "%s: the peer did not speak TLS (its first bytes are not a TLS record: %s)", op,
+                         text ? text : "not a TLS record");
     switch (reason) {
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
@@ -215,7 +266,7 @@ static int32_t ssl_failure(tlsb_conn *c, int ret, const char *op)
     default:
         break;
     }
-    if (!c->handshake_done)
+    if (!handshake_is_done(c))
         return tlsb_fail_ssl(TLSB_ERR_HANDSHAKE, "%s: handshake failed", op);
     return tlsb_fail_ssl(TLSB_ERR_TLS, "%s: TLS error", op);
 }
@@ -228,16 +279,17 @@ static void remember(tlsb_conn *c, int key, const char *value)
     c->info[key] = strdup(value ? value : "");
 }
 
-/* The negotiated details are fixed once the handshake is done: compute them once. */
+/* The negotiated details are fixed once the handshake is done: compute them once, then publish
+ * handshake_done, so that a thread that sees it done (acquire) sees the details too. */
 static void record_details(tlsb_conn *c)
 {
-    c->handshake_done = 1;
     if (!c->ssl) {
         remember(c, TLSB_INFO_VERSION, "none");
         remember(c, TLSB_INFO_CIPHER, "none");
         remember(c, TLSB_INFO_CIPHER_IANA, "none");
         remember(c, TLSB_INFO_VERIFY, "none");
         remember(c, TLSB_INFO_SESSION_REUSED, "no");
+        atomic_store_explicit(&c->handshake_done, 1, memory_order_release);
         return;
     }
     const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
@@ -257,10 +309,8 @@ static void record_details(tlsb_conn *c)
     if (c->context->role == TLSB_ROLE_SERVER)
         remember(c, TLSB_INFO_TARGET_NAME, SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name));
     remember(c, TLSB_INFO_SESSION_REUSED, SSL_session_reused(c->ssl) ? "yes" : "no");
+    atomic_store_explicit(&c->handshake_done, 1, memory_order_release);
 }
-
-enum op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
-static const char *const op_names[] = {"handshake", "read", "write", "shutdown"};
 
 /* Clear mode (tls=0): the same operations as plain I/O. */
 static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
@@ -277,11 +327,18 @@ static int32_t clear_attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len
     case OP_READ:
         if (c->fd < 0) {
             int r = BIO_read(c->in, buf, len);
-            return r > 0 ? r : c->eof_fed ? TLSB_CLOSED : TLSB_WANT_READ;
+            if (r > 0)
+                return r;
+            if (!atomic_load(&c->eof_fed))
+                return TLSB_WANT_READ;
+            n = 0;
+        } else if ((n = recv(c->fd, buf, (size_t)len, 0)) > 0) {
+            return (int32_t)n;
         }
-        n = recv(c->fd, buf, (size_t)len, 0);
-        if (n >= 0)
-            return n > 0 ? (int32_t)n : TLSB_CLOSED;
+        if (n == 0) {
+            atomic_store(&c->peer_closed, 1);
+            return TLSB_CLOSED;
+        }
         break;
     case OP_WRITE:
         if (c->fd < 0)
@@ -304,8 +361,11 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
 {
     if (atomic_load(&c->closed))
         return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection is closed", op_names[op]);
-    if (op == OP_HANDSHAKE && c->handshake_done)
+    if (op == OP_HANDSHAKE && handshake_is_done(c))
         return TLSB_OK;
+    int32_t closed = op == OP_WRITE ? write_after_close(c) : TLSB_OK;
+    if (closed != TLSB_OK)
+        return closed;
     if (!c->ssl)
         return clear_attempt(c, op, buf, len);
     /* SSL_get_error needs an empty error queue; clearing one that is already empty costs ~800
@@ -334,7 +394,16 @@ static int32_t attempt(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             return TLSB_OK;
         break;
     }
-    return ssl_failure(c, r, op_names[op]);
+    return ssl_failure(c, r, op);
+}
+
+/* Waits for the socket, outside the lock; the limit is read at each wait, as another thread may set it. */
+static int32_t wait_socket(tlsb_conn *c, short events, enum op op)
+{
+    int32_t timeout = atomic_load(&c->timeout_ms);
+    if (tlsb_wait_fd(c->fd, events, timeout) == TLSB_ERR_TIMEOUT)
+        return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op_names[op], timeout);
+    return TLSB_OK;
 }
 
 /* Runs op to completion. OpenSSL forbids concurrent use of one SSL, so every attempt holds the
@@ -350,12 +419,12 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             pthread_mutex_lock(&c->lock);
             int pending = c->ssl ? SSL_has_pending(c->ssl) : 0;
             pthread_mutex_unlock(&c->lock);
-            if (!pending && tlsb_wait_fd(c->fd, POLLIN, c->timeout_ms) == TLSB_ERR_TIMEOUT)
-                return tlsb_fail(TLSB_ERR_TIMEOUT, "read: timed out after %d ms", c->timeout_ms);
+            if (!pending && wait_socket(c, POLLIN, op) == TLSB_ERR_TIMEOUT)
+                return TLSB_ERR_TIMEOUT;
             wait_first = 0;
         }
         pthread_mutex_lock(&c->lock);
-        int32_t st = attempt(c, op, buf + done, len - done);
+        int32_t st = attempt(c, op, buf ? buf + done : NULL, len - done); /* handshake, shutdown: no buffer */
         pthread_mutex_unlock(&c->lock);
         if (op == OP_WRITE && st > 0 && (done += st) < len && !c->nonblocking)
             continue; /* clear-mode partial send */
@@ -363,8 +432,8 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
             return done;
         if ((st != TLSB_WANT_READ && st != TLSB_WANT_WRITE) || c->nonblocking || c->fd < 0)
             return op == OP_WRITE && done > 0 ? done : st;
-        if (tlsb_wait_fd(c->fd, st == TLSB_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms) == TLSB_ERR_TIMEOUT)
-            return tlsb_fail(TLSB_ERR_TIMEOUT, "%s: timed out after %d ms", op_names[op], c->timeout_ms);
+        if (wait_socket(c, st == TLSB_WANT_READ ? POLLIN : POLLOUT, op) == TLSB_ERR_TIMEOUT)
+            return TLSB_ERR_TIMEOUT;
         if (atomic_load(&c->closed))
             return tlsb_fail(TLSB_ERR_HANDLE_CLOSED, "%s: the connection was closed", op_names[op]);
     }
@@ -375,7 +444,7 @@ static int32_t run(tlsb_conn *c, enum op op, uint8_t *buf, int32_t len)
  * the other finds it done. */
 static int32_t handshake(tlsb_conn *c)
 {
-    if (atomic_load(&c->handshake_done))
+    if (handshake_is_done(c))
         return TLSB_OK;
     pthread_mutex_lock(&c->hs_lock);
     int32_t rc = run(c, OP_HANDSHAKE, NULL, 0);
@@ -417,15 +486,19 @@ TLSB_API int32_t tlsb_conn_write(tlsb_conn *c, const uint8_t *buf, int32_t len)
 TLSB_API int32_t tlsb_conn_shutdown(tlsb_conn *c)
 {
     int32_t rc = check(c, "tlsb_conn_shutdown");
-    /* Before a session exists there is nothing to close in order. */
-    if (rc || c->shutdown_sent || !c->handshake_done)
+    if (rc || atomic_load(&c->shutdown_sent))
         return rc;
+    /* Before a TLS session exists there is nothing to close in order; writes end all the same. */
+    if (c->ssl && !handshake_is_done(c)) {
+        atomic_store(&c->shutdown_sent, 1);
+        return TLSB_OK;
+    }
     rc = run(c, OP_SHUTDOWN, NULL, 0);
     /* A peer that already left is not an error for a close. */
     if (rc == TLSB_ERR_PEER_RESET || rc == TLSB_CLOSED)
         rc = TLSB_OK;
     if (rc == TLSB_OK)
-        c->shutdown_sent = 1;
+        atomic_store(&c->shutdown_sent, 1);
     return rc;
 }
 
@@ -466,7 +539,7 @@ TLSB_API int32_t tlsb_conn_set_timeout(tlsb_conn *c, int32_t timeout_ms)
         return rc;
     if (c->fd < 0)
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_set_timeout: a buffer-mode connection has no socket");
-    c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    atomic_store(&c->timeout_ms, timeout_ms > 0 ? timeout_ms : 0);
     return TLSB_OK;
 }
 
@@ -509,7 +582,7 @@ TLSB_API int32_t tlsb_conn_feed(tlsb_conn *c, const uint8_t *buf, int32_t len)
         return rc;
     if (!buf || len < 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_feed: %s", buf ? "length is negative" : "buffer is NULL");
-    if (c->eof_fed)
+    if (atomic_load(&c->eof_fed))
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_feed: end of stream was already fed");
     pthread_mutex_lock(&c->lock);
     int written = len ? BIO_write(c->in, buf, len) : 0;
@@ -523,7 +596,7 @@ TLSB_API int32_t tlsb_conn_feed_eof(tlsb_conn *c)
     if (rc)
         return rc;
     pthread_mutex_lock(&c->lock);
-    c->eof_fed = 1;
+    atomic_store(&c->eof_fed, 1);
     BIO_set_mem_eof_return(c->in, 0); /* an empty buffer now reads as end of stream */
     pthread_mutex_unlock(&c->lock);
     return TLSB_OK;
@@ -567,7 +640,7 @@ TLSB_API const char *tlsb_conn_info(tlsb_conn *c, int32_t key)
     }
     if (key == TLSB_INFO_TARGET_NAME && c->context->role == TLSB_ROLE_CLIENT)
         return c->target ? c->target : "";
-    if (!c->handshake_done) {
+    if (!handshake_is_done(c)) {
         tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_info: the handshake is not done");
         return NULL;
     }
@@ -586,7 +659,7 @@ TLSB_API int32_t tlsb_conn_session_export(tlsb_conn *c, uint8_t *buf, int32_t ca
     if (rc)
         return rc;
     pthread_mutex_lock(&c->lock);
-    SSL_SESSION *s = c->ssl && c->handshake_done ? SSL_get1_session(c->ssl) : NULL;
+    SSL_SESSION *s = c->ssl && handshake_is_done(c) ? SSL_get1_session(c->ssl) : NULL;
     pthread_mutex_unlock(&c->lock);
     int len = s && SSL_SESSION_is_resumable(s) ? i2d_SSL_SESSION(s, NULL) : 0;
     if (len <= 0)
@@ -661,7 +734,7 @@ TLSB_API int32_t tlsb_conn_session_import(tlsb_conn *c, const uint8_t *buf, int3
         return rc;
     if (!buf || len <= SESSION_HEADER || memcmp(buf, SESSION_MAGIC, 4) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: not a session exported by tlsbridge");
-    if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || c->handshake_done)
+    if (!c->ssl || c->context->role != TLSB_ROLE_CLIENT || handshake_is_done(c))
         return tlsb_fail(TLSB_ERR_STATE, "tlsb_conn_session_import: only a TLS client before its handshake");
     if (memcmp(buf + 4, c->context->settings_digest, SHA256_DIGEST_LENGTH) != 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_conn_session_import: the session comes from a context with other "

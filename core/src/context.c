@@ -9,10 +9,40 @@
 
 static const int protocol_of[4] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION};
 
-/* OpenSSL takes a min/max range; holes in the set ({1.0, 1.2}) are cut out with SSL_OP_NO_*. */
-static int32_t apply_versions(SSL_CTX *ctx, tlsb_options *o)
+/* A client offers one range: an OpenSSL client stops at the first version cut out of it, so a
+ * set with a gap ({1.0, 1.2}) would offer only its lowest run. It offers the highest run instead,
+ * and o->versions becomes what it offers, so that the settings and errors name exactly that. */
+static int32_t client_offer(tlsb_options *o)
+{
+    unsigned run = 0;
+    for (int i = 3; i >= 0; i--) {
+        if (o->versions & (1u << i))
+            run |= 1u << i;
+        else if (run)
+            break;
+    }
+    if (run == o->versions)
+        return TLSB_OK;
+    tlsb_text dropped = {0}, kept = {0};
+    tlsb_versions_text(o->versions & ~run, &dropped);
+    tlsb_versions_text(run, &kept);
+    int32_t rc = tlsb_options_warn(o, "%s not offered: a client offers one contiguous range of versions, here %s",
+                                   dropped.data ? dropped.data : "", kept.data ? kept.data : "");
+    free(dropped.data);
+    free(kept.data);
+    o->versions = run;
+    return rc;
+}
+
+/* OpenSSL takes a min/max range; a server's holes ({1.0, 1.2}) are cut out with SSL_OP_NO_*. */
+static int32_t apply_versions(SSL_CTX *ctx, int32_t role, tlsb_options *o)
 {
     static const uint64_t no_op[4] = {SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1, SSL_OP_NO_TLSv1_2, SSL_OP_NO_TLSv1_3};
+    if (!o->versions)
+        return tlsb_fail(TLSB_ERR_PROTOCOL_NONE, "no protocol version is enabled");
+    int32_t rc = role == TLSB_ROLE_CLIENT ? client_offer(o) : TLSB_OK;
+    if (rc != TLSB_OK)
+        return rc;
     int lo = -1, hi = -1;
     for (int i = 0; i < 4; i++)
         if (o->versions & (1u << i)) {
@@ -20,8 +50,6 @@ static int32_t apply_versions(SSL_CTX *ctx, tlsb_options *o)
                 lo = i;
             hi = i;
         }
-    if (lo < 0)
-        return tlsb_fail(TLSB_ERR_PROTOCOL_NONE, "no protocol version is enabled");
     if (!SSL_CTX_set_min_proto_version(ctx, protocol_of[lo]) || !SSL_CTX_set_max_proto_version(ctx, protocol_of[hi]))
         return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot set the protocol versions");
     for (int i = lo + 1; i < hi; i++)
@@ -32,7 +60,7 @@ static int32_t apply_versions(SSL_CTX *ctx, tlsb_options *o)
         SSL_CTX_set_security_level(ctx, 0);
         tlsb_text t = {0};
         tlsb_versions_text(o->versions & (TLSB_V10 | TLSB_V11), &t);
-        int32_t rc = tlsb_options_warn(o, "security level lowered to 0 for %s (enabled explicitly)", t.data ? t.data : "");
+        rc = tlsb_options_warn(o, "security level lowered to 0 for %s (enabled explicitly)", t.data ? t.data : "");
         free(t.data);
         return rc;
     }
@@ -71,18 +99,18 @@ static int32_t describe(struct tlsb_context *c)
             return rc;
         }
         const char *verify = c->role == TLSB_ROLE_CLIENT || o->mutual ? "required" : "none";
-        tlsb_text_add(&t, "verify-peer: %s\ntarget-name-check: %s\ntarget-name: %s\nmutual: %s\n", verify,
+        tlsb_text_add(&t, "verify-peer: %s\ntls-target-name-check: %s\ntls-target-name: %s\ntls-mutual: %s\n", verify,
                       o->name_check ? "host" : "no",
                       o->target_name ? o->target_name : (c->role == TLSB_ROLE_CLIENT ? "(dialled host)" : "(none)"),
                       c->role == TLSB_ROLE_SERVER && o->mutual ? "yes" : "no");
         list_line(&t, "certificate", o->certificate, "none");
         list_line(&t, "trusted-ca", o->trusted_ca, c->role == TLSB_ROLE_CLIENT || o->mutual ? "system" : "none");
-        list_line(&t, "crl", o->crl, "none");
-        tlsb_text_add(&t, "target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
+        list_line(&t, "tls-crl", o->crl, "none");
+        tlsb_text_add(&t, "tls-target-name-wildcards: %s\n", o->wildcards ? "allow" : "deny");
         if (o->verify_depth >= 0)
-            tlsb_text_add(&t, "verify-depth: %d\n", o->verify_depth);
+            tlsb_text_add(&t, "tls-verify-depth: %d\n", o->verify_depth);
         else
-            tlsb_text_add(&t, "verify-depth: default\n");
+            tlsb_text_add(&t, "tls-verify-depth: default\n");
     }
     if (c->role == TLSB_ROLE_CLIENT)
         tlsb_text_add(&t, "dns-cache-ttl: %ds\n", o->dns_cache_ttl);
@@ -120,7 +148,7 @@ static int32_t build_ssl_ctx(struct tlsb_context *c)
 
     int32_t rc = tlsb_ciphers_apply(ctx, o);
     if (rc == TLSB_OK)
-        rc = apply_versions(ctx, o);
+        rc = apply_versions(ctx, c->role, o);
     if (rc == TLSB_OK)
         rc = tlsb_certs_load_own(ctx, o);
     if (rc == TLSB_OK)

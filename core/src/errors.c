@@ -14,11 +14,57 @@
 static _Thread_local int32_t last_status;
 static _Thread_local char last_message[TLSB_ERROR_MAX];
 
+/* Length of the valid UTF-8 character at p (at most left bytes), or 0 for a byte that starts none:
+ * a stray continuation, an overlong form, a surrogate, beyond U+10FFFF, or a cut character. */
+static size_t utf8_char(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : (p[0] & 0xF0) == 0xE0 ? 3
+             : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+    if (n == 0 || n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
+        (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Java and .NET decode the last error as UTF-8, and messages quote option values, paths and peer
+ * names byte for byte: copy valid characters, write other bytes as \xNN, and when the buffer is
+ * full cut between characters and end with "...". */
+static void store_utf8(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t left = strlen(text), len = 0, room = sizeof last_message - sizeof "...";
+    while (left) {
+        char unit[5];
+        size_t n = utf8_char(p, left), width = n ? n : 4;
+        if (n)
+            memcpy(unit, p, n);
+        else
+            snprintf(unit, sizeof unit, "\\x%02x", p[0]);
+        if (len + width > room) {
+            memcpy(last_message + len, "...", 3);
+            len += 3;
+            break;
+        }
+        memcpy(last_message + len, unit, width);
+        len += width;
+        p += n ? n : 1;
+        left -= n ? n : 1;
+    }
+    last_message[len] = '\0';
+}
+
 static int32_t record(int32_t status, const char *fmt, va_list ap, const char *ssl_reason)
 {
-    int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
-    if (ssl_reason && n >= 0 && (size_t)n < sizeof last_message)
-        snprintf(last_message + n, sizeof last_message - (size_t)n, ": %s", ssl_reason);
+    char raw[2 * TLSB_ERROR_MAX]; /* enough to fill the message even if every byte needs escaping */
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    if (ssl_reason && n >= 0 && (size_t)n < sizeof raw)
+        snprintf(raw + n, sizeof raw - (size_t)n, ": %s", ssl_reason);
+    store_utf8(raw);
     last_status = status;
     return status;
 }

@@ -28,12 +28,12 @@ TLSB_API int32_t tlsb_config_set(tlsb_config *c, const char *name, const char *v
     for (size_t i = 0; i < c->count; i++) {
         if (strcmp(c->names[i], name) != 0)
             continue;
-        if (!value) { /* remove: move the last entry here */
+        if (!value) { /* remove: shift the rest down, so that every face keeps the order of first setting */
             free(c->names[i]);
             free(c->values[i]);
             c->count--;
-            c->names[i] = c->names[c->count];
-            c->values[i] = c->values[c->count];
+            memmove(&c->names[i], &c->names[i + 1], (c->count - i) * sizeof *c->names);
+            memmove(&c->values[i], &c->values[i + 1], (c->count - i) * sizeof *c->values);
             return TLSB_OK;
         }
         char *v = strdup(value);

@@ -29,7 +29,7 @@ class ConfigTest {
         try (TlsContext context = TlsContext.client(new TlsConfig(properties))) {
             String settings = context.effectiveSettings();
             assertTrue(settings.contains("\nprotocols: TLSv1.2\n"), settings);
-            assertTrue(settings.contains("\ntarget-name-check: no\n"), settings);
+            assertTrue(settings.contains("\ntls-target-name-check: no\n"), settings);
         }
         try (TlsContext context = TlsContext.client(new TlsConfig(Map.of("sec-protocol", "TLSv13")))) {
             assertTrue(context.effectiveSettings().contains("\nprotocols: TLSv1.3\n"));
