@@ -1,15 +1,33 @@
 /* Verification policy (docs/verification.md): the offline call, CRLs, compatibility mode in
- * child processes, wildcards, tls-verify-depth, client-certificate selection, `tlsbridge verify`. */
+ * child processes, wildcards, tls-verify-depth, client-certificate selection, `tlsbridge verify`,
+ * bad PEM input. This program defines fopen, which the library's calls reach
+ * first, to see the modes it opens files with. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
 
+static int fopens_watched = -1, fopens_without_cloexec; /* -1: not counting */
+
+FILE *fopen(const char *path, const char *mode)
+{
+    static FILE *(*real)(const char *, const char *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "fopen");
+    if (fopens_watched >= 0) {
+        fopens_watched++;
+        fopens_without_cloexec += strchr(mode, 'e') == NULL;
+    }
+    return real(path, mode);
+}
+
 /* tlsb_verify of a PEM file from the test PKI. */
 static int32_t verify_file(tlsb_context *ctx, const char *file, const char *name)
 {
-    FILE *f = fopen(cert(file), "rb");
+    FILE *f = fopen(cert(file), "rbe");
     if (!f) {
         harness_fail(__FILE__, __LINE__, "cannot open %s", cert(file));
         return TLSB_ERR_FILE;
@@ -386,6 +404,50 @@ static void tool_verify_exit_codes(void)
     CHECK_CONTAINS(out, "unknown option 'no-such-option'");
 }
 
+
+/* ---- bad input: malformed PEM, descriptors ------------------------------------------- */
+
+static void malformed_pem_bundles(void)
+{
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, opt("trusted-ca", "bad/bundle-cert.pem"), NULL), TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "option trusted-ca: '");
+    CHECK_CONTAINS(tlsb_last_error(), "bad/bundle-cert.pem': PEM block 2 is not a valid certificate");
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, opt("trusted-ca", "bad/bundle-base64.pem"), NULL), TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "bad/bundle-base64.pem': PEM block 2 is not valid PEM");
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, opt("trusted-ca", "bad/ca-dir"), NULL), TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "bad/ca-dir/bundle-cert.pem': PEM block 2 is not a valid certificate");
+    CHECK_STATUS(context_status(TLSB_ROLE_CLIENT, opt("trusted-ca", "ca.pem"), opt("tls-crl", "bad/crl.pem"), NULL),
+                 TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "option tls-crl: '");
+    CHECK_CONTAINS(tlsb_last_error(), "bad/crl.pem': PEM block 2 is not a valid CRL");
+    CHECK_STATUS(context_status(TLSB_ROLE_SERVER, opt("certificate", "bad/server-chain.pem"),
+                                opt("certificate-key", "server.key"), NULL),
+                 TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "option certificate: '");
+    CHECK_CONTAINS(tlsb_last_error(), "bad/server-chain.pem': PEM block 2 is not a valid certificate");
+    /* The offline call's chain too. */
+    tlsb_context *c = CLIENT(opt("trusted-ca", "ca.pem"));
+    CHECK_STATUS(verify_file(c, "bad/server-chain.pem", "localhost"), TLSB_ERR_ARGUMENT);
+    CHECK_CONTAINS(tlsb_last_error(), "tlsb_verify: the chain: PEM block 2 is not a valid certificate");
+    /* Text around blocks (bundles carry comments) and blocks of other kinds are not errors. */
+    CHECK_STATUS(verify_file(c, "server.pem", "localhost"), TLSB_OK);
+    tlsb_context_free(c);
+}
+
+/* Every file the core opens is close-on-exec: a child forked meanwhile keeps no key or CA file. */
+static void files_opened_close_on_exec(void)
+{
+    fopens_watched = fopens_without_cloexec = 0;
+    tlsb_context *s = SERVER(opt("certificate", "inter-chain.pem"), opt("certificate-key", "inter-server.key"),
+                             "tls-mutual=1", opt2("trusted-ca", "ca.pem", "bad/ca-dir/ca.pem"),
+                             opt("tls-crl", "crl-ca.pem"));
+    tlsb_context_free(s);
+    int watched = fopens_watched, without = fopens_without_cloexec;
+    fopens_watched = -1;
+    CHECK(watched >= 5); /* certificate, key, two CA files, CRL */
+    CHECK(without == 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
@@ -403,6 +465,8 @@ int main(int argc, char **argv)
         {"wildcard_deny_handshake", wildcard_deny_handshake},
         {"client_certificate_selection", client_certificate_selection},
         {"tool_verify_exit_codes", tool_verify_exit_codes},
+        {"malformed_pem_bundles", malformed_pem_bundles},
+        {"files_opened_close_on_exec", files_opened_close_on_exec},
         {NULL, NULL},
     };
     return harness_main(tests, argc, argv);

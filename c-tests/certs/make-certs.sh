@@ -25,6 +25,12 @@
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
+# Bad input (docs/verification.md):
+#   bad/bundle-cert.pem  ca.pem, a CERTIFICATE block that is not a certificate, other-ca.pem
+#   bad/bundle-base64.pem ca.pem, a CERTIFICATE block that is not base64
+#   bad/crl.pem          crl-ca.pem, an X509 CRL block that is not a CRL
+#   bad/server-chain.pem server.pem, a CERTIFICATE block that is not a certificate
+#   bad/ca-dir/          ca.pem and bundle-cert.pem
 # Usage: make-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR}
@@ -141,3 +147,16 @@ crl crl-ca-expired.pem ca -crl_lastupdate 20200101000000Z -crl_nextupdate 202101
 crl crl-ca-future.pem ca -crl_lastupdate 20990101000000Z -crl_nextupdate 20991231000000Z
 crl crl-other.pem other-ca
 rm -f ./*.srl
+
+# ---- malformed PEM bundles ----
+# In bad/, so that the directory itself stays a valid trusted-ca directory. A block with a
+# certificate label whose body is valid base64 but not a certificate, and one whose body is not
+# base64 at all: each follows good blocks, so a reader that stops there truncates the bundle.
+not_der() { printf -- '-----BEGIN %s-----\nTm90IGEgY2VydGlmaWNhdGUgYXQgYWxs\n-----END %s-----\n' "$1" "$1"; }
+not_b64() { printf -- '-----BEGIN %s-----\n!!not*base64!!\n-----END %s-----\n' "$1" "$1"; }
+mkdir -p bad/ca-dir
+{ cat ca.pem; not_der CERTIFICATE; cat other-ca.pem; } > bad/bundle-cert.pem
+{ cat ca.pem; not_b64 CERTIFICATE; } > bad/bundle-base64.pem
+{ cat crl-ca.pem; not_der 'X509 CRL'; } > bad/crl.pem
+{ cat server.pem; not_der CERTIFICATE; } > bad/server-chain.pem
+cp ca.pem bad/bundle-cert.pem bad/ca-dir/

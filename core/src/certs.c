@@ -9,38 +9,98 @@
 
 #include "internal.h"
 
+/* Opened close-on-exec: a child another thread forks must not inherit key or CA files. */
+static BIO *open_file(const char *option, const char *path, int32_t *rc)
+{
+    FILE *f = fopen(path, "re");
+    BIO *b = f ? BIO_new_fp(f, BIO_CLOSE) : NULL;
+    if (!f)
+        *rc = tlsb_fail(TLSB_ERR_FILE, "option %s: cannot open '%s': %s", option, path, strerror(errno));
+    else if (!b) {
+        fclose(f);
+        *rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    }
+    return b;
+}
+
+static int is_wanted(const char *label, int crl)
+{
+    if (crl)
+        return strcmp(label, PEM_STRING_X509_CRL) == 0;
+    return strcmp(label, PEM_STRING_X509) == 0 || strcmp(label, PEM_STRING_X509_OLD) == 0;
+}
+
+int32_t tlsb_pem_read(BIO *b, int crl, int32_t status, const char *where, void *stack, int *count)
+{
+    *count = 0;
+    for (int block = 1;; block++) {
+        char *label = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long len = 0;
+        ERR_clear_error();
+        if (!PEM_read_bio(b, &label, &header, &der, &len)) {
+            /* No further BEGIN line is the normal end; anything else is a broken block. */
+            if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE) {
+                ERR_clear_error();
+                return TLSB_OK;
+            }
+            return tlsb_fail_ssl(status, "%s: PEM block %d is not valid PEM", where, block);
+        }
+        int32_t rc = TLSB_OK;
+        if (is_wanted(label, crl)) {
+            const unsigned char *p = der;
+            void *obj = crl ? (void *)d2i_X509_CRL(NULL, &p, len) : (void *)d2i_X509(NULL, &p, len);
+            if (!obj || p != der + len)
+                rc = tlsb_fail(status, "%s: PEM block %d is not a valid %s", where, block, crl ? "CRL" : "certificate");
+            else if (!(crl ? sk_X509_CRL_push(stack, obj) : sk_X509_push(stack, obj)))
+                rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+            if (rc != TLSB_OK && crl)
+                X509_CRL_free(obj);
+            else if (rc != TLSB_OK)
+                X509_free(obj);
+            else
+                (*count)++;
+        }
+        OPENSSL_free(label);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+        if (rc != TLSB_OK)
+            return rc;
+    }
+}
+
+int32_t tlsb_pem_read_file(const char *option, const char *path, int crl, void *stack, int *count)
+{
+    ERR_clear_error();
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file(option, path, &rc);
+    if (!b)
+        return rc;
+    char where[4200];
+    snprintf(where, sizeof where, "option %s: '%s'", option, path);
+    rc = tlsb_pem_read(b, crl, TLSB_ERR_FILE, where, stack, count);
+    BIO_free(b);
+    return rc;
+}
+
 int32_t tlsb_certs_read_file(const char *option, const char *path, STACK_OF(X509) *stack)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tlsb_fail(TLSB_ERR_FILE, "option %s: cannot open '%s': %s", option, path, strerror(errno));
-    int count = 0;
-    X509 *x;
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(stack, x)) {
-            X509_free(x);
-            fclose(f);
-            return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-        }
-        count++;
-    }
-    fclose(f);
-    /* Reaching the end of the file is the normal way out of the loop. */
-    unsigned long e = ERR_peek_last_error();
-    if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0)
-        ERR_clear_error();
-    if (!count)
-        return tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no PEM certificate", option, path);
-    return TLSB_OK;
+    int count;
+    int32_t rc = tlsb_pem_read_file(option, path, 0, stack, &count);
+    if (rc == TLSB_OK && !count)
+        rc = tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no PEM certificate", option, path);
+    return rc;
 }
 
 static int32_t read_key(const char *path, EVP_PKEY **out)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tlsb_fail(TLSB_ERR_FILE, "option certificate-key: cannot open '%s': %s", path, strerror(errno));
-    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
+    ERR_clear_error();
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file("certificate-key", path, &rc);
+    if (!b)
+        return rc;
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
     if (!k)
         return tlsb_fail_ssl(TLSB_ERR_FILE, "option certificate-key: '%s' holds no usable PEM private key", path);
     *out = k;
@@ -81,6 +141,7 @@ static void make_pairs_index(void) { pairs_index = SSL_CTX_get_ex_new_index(0, N
 /* Reads one pair: certificate files (comma-separated, leaf first) and the key file. */
 static int32_t load_pair(const char *cert_list, const char *key_path, struct own_pair *pair)
 {
+    ERR_clear_error();
     char **files;
     int n = tlsb_split(cert_list, 0, &files);
     if (n < 0)
@@ -146,6 +207,7 @@ static int choose_pair(SSL *ssl, void *arg)
 
 int32_t tlsb_certs_load_own(SSL_CTX *ctx, const tlsb_options *o)
 {
+    ERR_clear_error();
     if (!o->certificate)
         return TLSB_OK;
     /* ';' separates certificate + key pairs; ',' within a pair lists its chain files. */

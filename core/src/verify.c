@@ -430,12 +430,17 @@ static int verify_chain(X509_STORE_CTX *sctx, void *arg)
 
 /* ---- the store --------------------------------------------------------------------- */
 
+/* quiet (a file in a directory): a file without any certificate is skipped, not an error. */
 static int32_t add_anchor_file(const char *path, X509_STORE *store, STACK_OF(X509) *anchors, int quiet)
 {
+    ERR_clear_error();
     STACK_OF(X509) *certs = sk_X509_new_null();
     if (!certs)
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-    int32_t rc = tlsb_certs_read_file("trusted-ca", path, certs);
+    int count = 0;
+    int32_t rc = tlsb_pem_read_file("trusted-ca", path, 0, certs, &count);
+    if (rc == TLSB_OK && !count && !quiet)
+        rc = tlsb_fail(TLSB_ERR_FILE, "option trusted-ca: '%s' holds no PEM certificate", path);
     for (int i = 0; rc == TLSB_OK && i < sk_X509_num(certs); i++) {
         X509 *x = sk_X509_value(certs, i);
         if (!X509_STORE_add_cert(store, x) && ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
@@ -445,14 +450,12 @@ static int32_t add_anchor_file(const char *path, X509_STORE *store, STACK_OF(X50
         ERR_clear_error();
     }
     sk_X509_pop_free(certs, X509_free);
-    /* In a directory, files that are not PEM certificates are skipped. */
-    if (quiet && rc == TLSB_ERR_FILE)
-        rc = TLSB_OK;
     return rc;
 }
 
 static int32_t add_anchor_dir(const char *dir, X509_STORE *store, STACK_OF(X509) *anchors)
 {
+    ERR_clear_error();
     DIR *d = opendir(dir);
     if (!d)
         return tlsb_fail(TLSB_ERR_FILE, "option trusted-ca: cannot open directory '%s': %s", dir, strerror(errno));
@@ -499,38 +502,34 @@ static int32_t check_crl(tlsb_options *o, const char *file, X509_CRL *crl, const
 
 static int32_t add_crls(tlsb_options *o, X509_STORE *store, const STACK_OF(X509) *anchors)
 {
+    ERR_clear_error();
     char **files;
     int n = tlsb_split(o->crl, 0, &files);
-    if (n < 0)
-        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-    int32_t rc = TLSB_OK;
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+    int32_t rc = n < 0 || !crls ? tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory") : TLSB_OK;
     for (int i = 0; i < n && rc == TLSB_OK; i++) {
-        FILE *f = fopen(files[i], "r");
-        if (!f) {
-            rc = tlsb_fail(TLSB_ERR_FILE, "option tls-crl: cannot open '%s': %s", files[i], strerror(errno));
-            break;
-        }
         int count = 0;
-        X509_CRL *crl;
-        while (rc == TLSB_OK && (crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
-            if (!X509_STORE_add_crl(store, crl))
-                rc = tlsb_fail_ssl(TLSB_ERR_FILE, "option tls-crl: a CRL in '%s' cannot be used", files[i]);
-            else
-                rc = check_crl(o, files[i], crl, anchors);
-            X509_CRL_free(crl);
-            count++;
-        }
-        fclose(f);
-        ERR_clear_error();
+        rc = tlsb_pem_read_file("tls-crl", files[i], 1, crls, &count);
         if (rc == TLSB_OK && !count)
             rc = tlsb_fail(TLSB_ERR_FILE, "option tls-crl: '%s' holds no PEM CRL", files[i]);
+        X509_CRL *crl;
+        while ((crl = sk_X509_CRL_shift(crls)) != NULL) {
+            if (rc == TLSB_OK && !X509_STORE_add_crl(store, crl))
+                rc = tlsb_fail_ssl(TLSB_ERR_FILE, "option tls-crl: a CRL in '%s' cannot be used", files[i]);
+            else if (rc == TLSB_OK)
+                rc = check_crl(o, files[i], crl, anchors);
+            X509_CRL_free(crl);
+        }
     }
-    tlsb_split_free(files, n);
+    sk_X509_CRL_free(crls);
+    if (n >= 0)
+        tlsb_split_free(files, n);
     return rc;
 }
 
 int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *o, STACK_OF(X509) **anchors_out)
 {
+    ERR_clear_error();
     CRYPTO_THREAD_run_once(&state_once, make_index);
     if (state_index < 0)
         return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot allocate SSL ex_data index");
@@ -593,6 +592,7 @@ int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *o, STACK
 
 tlsb_verify_state *tlsb_verify_attach(SSL *ssl, const struct tlsb_context *context, const char *target)
 {
+    ERR_clear_error();
     tlsb_verify_state *st = calloc(1, sizeof *st);
     if (!st) {
         tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
@@ -643,6 +643,7 @@ const char *tlsb_verify_summary(const tlsb_verify_state *st, SSL *ssl)
 TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *pem, int32_t length, const char *peer_name,
                              int64_t at_time)
 {
+    ERR_clear_error();
     if (!context || !pem || length <= 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_verify: %s", !context ? "context is NULL" : "no chain given");
     if (!context->ssl_ctx)
@@ -656,20 +657,17 @@ TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *pem, in
         X509_STORE_CTX_free(sctx);
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
     }
-    X509 *x;
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-        if (!sk_X509_push(chain, x))
-            X509_free(x);
+    int count = 0;
+    int32_t rc = tlsb_pem_read(b, 0, TLSB_ERR_ARGUMENT, "tlsb_verify: the chain", chain, &count);
     BIO_free(b);
-    ERR_clear_error();
-    int32_t rc = TLSB_OK;
     tlsb_verify_state st = {.context = context};
     const char *name = peer_name ? peer_name : context->options.target_name;
     if (name && *name && context->options.name_check)
         snprintf(st.target, sizeof st.target, "%s", name);
-    if (!sk_X509_num(chain))
+    if (rc == TLSB_OK && !count)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_verify: the chain holds no PEM certificate");
-    else if (!X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(context->ssl_ctx), sk_X509_value(chain, 0), chain))
+    else if (rc == TLSB_OK &&
+             !X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(context->ssl_ctx), sk_X509_value(chain, 0), chain))
         rc = tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_verify: cannot start verification");
     if (rc == TLSB_OK) {
         /* The same preparation as OpenSSL's ssl_verify_cert_chain(): security level, purpose
