@@ -1,6 +1,6 @@
 /* Verification policy (docs/verification.md): the offline call, CRLs, compatibility mode in
  * child processes, wildcards, tls-verify-depth, client-certificate selection, `tlsbridge verify`,
- * bad PEM input. This program defines fopen, which the library's calls reach
+ * bad PEM input and encrypted keys. This program defines fopen, which the library's calls reach
  * first, to see the modes it opens files with. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -405,7 +405,7 @@ static void tool_verify_exit_codes(void)
 }
 
 
-/* ---- bad input: malformed PEM, descriptors ------------------------------------------- */
+/* ---- bad input: malformed PEM, encrypted keys, descriptors ----------------------------- */
 
 static void malformed_pem_bundles(void)
 {
@@ -432,6 +432,70 @@ static void malformed_pem_bundles(void)
     /* Text around blocks (bundles carry comments) and blocks of other kinds are not errors. */
     CHECK_STATUS(verify_file(c, "server.pem", "localhost"), TLSB_OK);
     tlsb_context_free(c);
+}
+
+static const char *key_password(const char *password)
+{
+    static char buf[256];
+    snprintf(buf, sizeof buf, "certificate-key-password=%s", password);
+    return buf;
+}
+
+static void encrypted_keys_load_with_a_password(void)
+{
+    const char *keys[] = {"server-pkcs8-enc.key", "server-trad-enc.key"};
+    for (int i = 0; i < 2; i++) {
+        tlsb_context *s = SERVER(opt("certificate", "server.pem"), opt("certificate-key", keys[i]), key_password("s3cret"));
+        CHECK(s != NULL);
+        if (s && strstr(tlsb_context_settings(s), "s3cret"))
+            harness_fail(__FILE__, __LINE__, "the password is in the settings");
+        tlsb_context_free(s);
+        s = SERVER(opt("certificate", "server.pem"), opt("certificate-key", keys[i]),
+                   opt("certificate-key-password-file", "key-password.txt"));
+        CHECK(s != NULL);
+        tlsb_context_free(s);
+        CHECK_STATUS(context_status(TLSB_ROLE_SERVER, opt("certificate", "server.pem"), opt("certificate-key", keys[i]),
+                                    key_password("wrong-pw"), NULL),
+                     TLSB_ERR_FILE);
+        CHECK_CONTAINS(tlsb_last_error(), cert(keys[i]));
+        CHECK_CONTAINS(tlsb_last_error(), "cannot be decrypted");
+        if (strstr(tlsb_last_error(), "wrong-pw"))
+            harness_fail(__FILE__, __LINE__, "the password is in the message: %s", tlsb_last_error());
+    }
+    CHECK_STATUS(context_status(TLSB_ROLE_SERVER, opt("certificate", "server.pem"), opt("certificate-key", keys[0]),
+                                key_password("s3cret"), opt("certificate-key-password-file", "key-password.txt"), NULL),
+                 TLSB_ERR_OPTION_CONFLICT);
+    CHECK_CONTAINS(tlsb_last_error(), "mutually exclusive");
+    CHECK_STATUS(context_status(TLSB_ROLE_SERVER, opt("certificate", "server.pem"), opt("certificate-key", keys[0]),
+                                opt("certificate-key-password-file", "missing.txt"), NULL),
+                 TLSB_ERR_FILE);
+    CHECK_CONTAINS(tlsb_last_error(), "option certificate-key-password-file: cannot open '");
+    /* A key that is not encrypted ignores the password. */
+    tlsb_context *s = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"), key_password("x"));
+    CHECK(s != NULL);
+    tlsb_context_free(s);
+}
+
+/* Without a password, the context fails at once: never a prompt. A child process whose stdin
+ * stays open and silent would wait forever on a prompt (its terminal, or stdin without one), so
+ * a regression shows as a child that does not exit in time. */
+static void encrypted_key_without_password_fails_at_once(void)
+{
+    const char *keys[] = {"server-pkcs8-enc.key", "server-trad-enc.key"};
+    for (int i = 0; i < 2; i++) {
+        char *argv[] = {getenv("TLSB_TOOL"), "verify", "--server", (char *)cert("client.pem"),
+                        (char *)opt("certificate", "server.pem"), (char *)opt("certificate-key", keys[i]), NULL};
+        int in, from;
+        pid_t pid = spawn(argv, &in, &from);
+        char out[4096] = "";
+        read_until(from, out, sizeof out, "\x01never", 10000);
+        CHECK(wait_child(pid, 1000) == 2);
+        close(in);
+        close(from);
+        CHECK_CONTAINS(out, "TLSB_ERR_FILE");
+        CHECK_CONTAINS(out, cert(keys[i]));
+        CHECK_CONTAINS(out, "is encrypted");
+    }
 }
 
 /* Every file the core opens is close-on-exec: a child forked meanwhile keeps no key or CA file. */
@@ -466,6 +530,8 @@ int main(int argc, char **argv)
         {"client_certificate_selection", client_certificate_selection},
         {"tool_verify_exit_codes", tool_verify_exit_codes},
         {"malformed_pem_bundles", malformed_pem_bundles},
+        {"encrypted_keys_load_with_a_password", encrypted_keys_load_with_a_password},
+        {"encrypted_key_without_password_fails_at_once", encrypted_key_without_password_fails_at_once},
         {"files_opened_close_on_exec", files_opened_close_on_exec},
         {NULL, NULL},
     };

@@ -31,6 +31,8 @@
 #   bad/crl.pem          crl-ca.pem, an X509 CRL block that is not a CRL
 #   bad/server-chain.pem server.pem, a CERTIFICATE block that is not a certificate
 #   bad/ca-dir/          ca.pem and bundle-cert.pem
+#   server-pkcs8-enc.key server.key as encrypted PKCS#8, password in key-password.txt (s3cret)
+#   server-trad-enc.key  server.key as traditional encrypted PEM, same password
 # Usage: make-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR}
@@ -148,7 +150,7 @@ crl crl-ca-future.pem ca -crl_lastupdate 20990101000000Z -crl_nextupdate 2099123
 crl crl-other.pem other-ca
 rm -f ./*.srl
 
-# ---- malformed PEM bundles ----
+# ---- malformed PEM bundles and encrypted keys ----
 # In bad/, so that the directory itself stays a valid trusted-ca directory. A block with a
 # certificate label whose body is valid base64 but not a certificate, and one whose body is not
 # base64 at all: each follows good blocks, so a reader that stops there truncates the bundle.
@@ -160,3 +162,7 @@ mkdir -p bad/ca-dir
 { cat crl-ca.pem; not_der 'X509 CRL'; } > bad/crl.pem
 { cat server.pem; not_der CERTIFICATE; } > bad/server-chain.pem
 cp ca.pem bad/bundle-cert.pem bad/ca-dir/
+# server.key encrypted: PKCS#8 (ENCRYPTED PRIVATE KEY) and traditional (Proc-Type: 4,ENCRYPTED).
+openssl pkcs8 -topk8 -in server.key -v2 aes-256-cbc -passout pass:s3cret -out server-pkcs8-enc.key
+openssl rsa -in server.key -aes256 -traditional -passout pass:s3cret -out server-trad-enc.key 2>/dev/null
+printf 's3cret\n' > key-password.txt

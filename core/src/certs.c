@@ -92,15 +92,68 @@ int32_t tlsb_certs_read_file(const char *option, const char *path, STACK_OF(X509
     return rc;
 }
 
-static int32_t read_key(const char *path, EVP_PKEY **out)
+/* The password for encrypted keys: never a terminal prompt, which would block a process that
+ * has no one at its terminal. */
+struct key_password {
+    const char *password; /* NULL: none given */
+    int asked;            /* the key turned out to be encrypted */
+};
+
+static int give_password(char *buf, int size, int rwflag, void *user)
 {
-    ERR_clear_error();
+    (void)rwflag;
+    struct key_password *kp = user;
+    kp->asked = 1;
+    size_t n = kp->password ? strlen(kp->password) : 0;
+    if (!kp->password || n > (size_t)size)
+        return -1;
+    memcpy(buf, kp->password, n);
+    return (int)n;
+}
+
+/* The first line of certificate-key-password-file, so that the password stays off command lines. */
+static int32_t read_password_file(const char *path, char *out, size_t size)
+{
+    const char *option = "certificate-key-password-file";
     int32_t rc = TLSB_OK;
-    BIO *b = open_file("certificate-key", path, &rc);
+    BIO *b = open_file(option, path, &rc);
     if (!b)
         return rc;
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    int n = BIO_gets(b, out, (int)size);
     BIO_free(b);
+    out[n > 0 ? n : 0] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0])
+        return tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no password on its first line", option, path);
+    return TLSB_OK;
+}
+
+static int32_t read_key(const char *path, const tlsb_options *o, EVP_PKEY **out)
+{
+    ERR_clear_error();
+    char from_file[1024];
+    struct key_password kp = {o->key_password, 0};
+    if (o->key_password_file) {
+        int32_t rc = read_password_file(o->key_password_file, from_file, sizeof from_file);
+        if (rc != TLSB_OK)
+            return rc;
+        kp.password = from_file;
+    }
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file("certificate-key", path, &rc);
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, give_password, &kp) : NULL;
+    BIO_free(b);
+    OPENSSL_cleanse(from_file, sizeof from_file);
+    if (!b)
+        return rc;
+    if (!k && kp.asked && !kp.password)
+        return tlsb_fail(TLSB_ERR_FILE,
+                         "option certificate-key: '%s' is encrypted; give its password with "
+                         "certificate-key-password or certificate-key-password-file",
+                         path);
+    if (!k && kp.asked)
+        return tlsb_fail(TLSB_ERR_FILE, "option certificate-key: '%s' cannot be decrypted with the password of %s",
+                         path, o->key_password_file ? "certificate-key-password-file" : "certificate-key-password");
     if (!k)
         return tlsb_fail_ssl(TLSB_ERR_FILE, "option certificate-key: '%s' holds no usable PEM private key", path);
     *out = k;
@@ -139,7 +192,7 @@ static void free_pairs_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, 
 static void make_pairs_index(void) { pairs_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_pairs_ex); }
 
 /* Reads one pair: certificate files (comma-separated, leaf first) and the key file. */
-static int32_t load_pair(const char *cert_list, const char *key_path, struct own_pair *pair)
+static int32_t load_pair(const char *cert_list, const char *key_path, const tlsb_options *o, struct own_pair *pair)
 {
     ERR_clear_error();
     char **files;
@@ -153,7 +206,7 @@ static int32_t load_pair(const char *cert_list, const char *key_path, struct own
     for (int i = 0; i < n && rc == TLSB_OK; i++)
         rc = tlsb_certs_read_file("certificate", files[i], pair->certs);
     if (rc == TLSB_OK)
-        rc = read_key(key_path, &pair->key);
+        rc = read_key(key_path, o, &pair->key);
     if (rc == TLSB_OK) {
         ERR_set_mark();
         int match = X509_check_private_key(sk_X509_value(pair->certs, 0), pair->key) == 1;
@@ -237,7 +290,7 @@ int32_t tlsb_certs_load_own(SSL_CTX *ctx, const tlsb_options *o)
         }
         while (*key_entry == ' ')
             key_entry++;
-        rc = load_pair(cert_entry, key_entry, &p->pair[p->count]);
+        rc = load_pair(cert_entry, key_entry, o, &p->pair[p->count]);
         cert_entry = strtok_r(NULL, ";", &cs);
         key_entry = strtok_r(NULL, ";", &ks);
     }

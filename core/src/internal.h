@@ -60,6 +60,8 @@ typedef struct {
     int mutual;                /* tls-mutual */
     char *certificate;         /* raw option values, NULL when not given */
     char *certificate_key;
+    char *key_password;        /* certificate-key-password: never shown in settings or messages */
+    char *key_password_file;   /* certificate-key-password-file */
     char *trusted_ca;
     char *crl;
     int name_check;            /* tls-target-name-check=host */
