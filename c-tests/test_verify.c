@@ -336,6 +336,50 @@ static void wildcard_deny_handshake(void)
     CHECK_STATUS(rc, TLSB_ERR_VERIFY_NAME);
 }
 
+/* ---- name constraints and the common-name fallback ---------------------------------- */
+
+/* Leaves without subjectAltName under CAs that permit only allowed.test or exclude evil.test:
+ * whatever name their common name matches must satisfy those constraints. */
+static void cn_fallback_name_constraints(void)
+{
+    static const struct {
+        const char *chain, *name, *why;
+    } refused[] = {
+        {"nc-permit-wild-chain.pem", "a.evil.test", "not permitted"},
+        {"nc-permit-single-chain.pem", "intranet", "not permitted"},
+        {"nc-permit-dot-chain.pem", "www.evil.test", "not permitted"},
+        {"nc-permit-plain-chain.pem", "www.evil.test", "permitted subtree violation"}, /* OpenSSL's own */
+        {"nc-exclude-wild-chain.pem", "a.evil.test", "excluded"},
+        {"nc-exclude-dot-chain.pem", "www.evil.test", "excluded"},
+    };
+    tlsb_context *c = CLIENT(opt("trusted-ca", "ca.pem"));
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CHECK_STATUS(verify_file(c, refused[i].chain, refused[i].name), TLSB_ERR_VERIFY);
+        CHECK_CONTAINS(tlsb_last_error(), refused[i].why);
+    }
+    CHECK_CONTAINS(tlsb_last_error(), "'www.evil.test', matched through its common name (no subjectAltName), is "
+                                      "excluded by the name constraints of 'CN=tlsbridge NC exclude CA");
+    /* The control: a common name inside the permitted subtree. */
+    CHECK_STATUS(verify_file(c, "nc-permit-ok-chain.pem", "www.allowed.test"), TLSB_OK);
+    CHECK_STATUS(verify_file(c, "nc-permit-ok-chain.pem", "www.allowed.test."), TLSB_OK);
+    tlsb_context_free(c);
+}
+
+static void cn_fallback_name_constraints_handshake(void)
+{
+    static const char *const chains[] = {"nc-permit-wild-chain.pem", "nc-exclude-wild-chain.pem"};
+    struct echo_server s;
+    for (int i = 0; i < 2; i++) {
+        int32_t rc = handshake(SERVER(opt("certificate", chains[i]), opt("certificate-key", "nc-leaf.key")),
+                               CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name=a.evil.test"), "127.0.0.1", &s);
+        CHECK_STATUS(rc, TLSB_ERR_VERIFY);
+        CHECK_CONTAINS(tlsb_last_error(), "matched through its common name");
+    }
+    int32_t rc = handshake(SERVER(opt("certificate", "nc-permit-ok-chain.pem"), opt("certificate-key", "nc-leaf.key")),
+                           CLIENT(opt("trusted-ca", "ca.pem"), "tls-target-name=www.allowed.test"), "127.0.0.1", &s);
+    CHECK_STATUS(rc, TLSB_OK);
+}
+
 /* ---- client-certificate selection ---------------------------------------------------- */
 
 static const char *pairs_cert(void)
@@ -527,6 +571,8 @@ int main(int argc, char **argv)
         {"compat_handshake_key_usage", compat_handshake_key_usage},
         {"wildcard_rules", wildcard_rules},
         {"wildcard_deny_handshake", wildcard_deny_handshake},
+        {"cn_fallback_name_constraints", cn_fallback_name_constraints},
+        {"cn_fallback_name_constraints_handshake", cn_fallback_name_constraints_handshake},
         {"client_certificate_selection", client_certificate_selection},
         {"tool_verify_exit_codes", tool_verify_exit_codes},
         {"malformed_pem_bundles", malformed_pem_bundles},

@@ -25,6 +25,13 @@
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
+# Name constraints and the CN fallback (leaves without subjectAltName, all with nc-leaf.key;
+# NAME-chain.pem = leaf + its CA):
+#   nc-permit-ca.pem/.key  intermediate under ca, nameConstraints permitted;DNS:allowed.test
+#   nc-exclude-ca.pem/.key intermediate under ca, nameConstraints excluded;DNS:evil.test
+#   nc-permit-ok (CN=www.allowed.test), nc-permit-plain (CN=www.evil.test), nc-permit-wild
+#   (CN=*.evil.test), nc-permit-single (CN=intranet), nc-permit-dot (CN=www.evil.test.) by
+#   nc-permit-ca; nc-exclude-wild (CN=*.evil.test), nc-exclude-dot (CN=www.evil.test.) by nc-exclude-ca
 # Bad input (docs/verification.md):
 #   bad/bundle-cert.pem  ca.pem, a CERTIFICATE block that is not a certificate, other-ca.pem
 #   bad/bundle-base64.pem ca.pem, a CERTIFICATE block that is not base64
@@ -123,6 +130,26 @@ key keycertsign.key; leaf keycertsign keycertsign.key localhost ca \
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'
+
+# Name constraints and the common-name fallback: intermediates under ca that permit only
+# allowed.test / exclude evil.test, and leaves without subjectAltName named only by their CN.
+key nc-permit-ca.key; leaf nc-permit-ca nc-permit-ca.key "tlsbridge NC permit CA" ca \
+  "$ext_ca\nnameConstraints=critical,permitted;DNS:allowed.test" -days 365
+key nc-exclude-ca.key; leaf nc-exclude-ca nc-exclude-ca.key "tlsbridge NC exclude CA" ca \
+  "$ext_ca\nnameConstraints=critical,excluded;DNS:evil.test" -days 365
+key nc-leaf.key
+nc_leaf() { # NAME CA CN -> NAME.pem (leaf, no SAN) and NAME-chain.pem (leaf + CA)
+  leaf "$1" nc-leaf.key "$3" "$2" \
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid' -days 365
+  cat "$1.pem" "$2.pem" > "$1-chain.pem"
+}
+nc_leaf nc-permit-ok nc-permit-ca www.allowed.test
+nc_leaf nc-permit-plain nc-permit-ca www.evil.test
+nc_leaf nc-permit-wild nc-permit-ca '*.evil.test'
+nc_leaf nc-permit-single nc-permit-ca intranet
+nc_leaf nc-permit-dot nc-permit-ca www.evil.test.
+nc_leaf nc-exclude-wild nc-exclude-ca '*.evil.test'
+nc_leaf nc-exclude-dot nc-exclude-ca www.evil.test.
 
 # crl OUT CA [openssl ca options...] — revokes the certificates named by REVOKE (space-separated).
 crl() {

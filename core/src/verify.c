@@ -223,6 +223,58 @@ static int is_ip(const char *name)
     return ip != NULL;
 }
 
+/* RFC 5280 4.2.1.10 for a DNS name: equal to the subtree's base or below it; a base with a
+ * leading '.' means below only, as OpenSSL reads it. */
+static int dns_within(const char *name, const ASN1_IA5STRING *base)
+{
+    const char *b = (const char *)ASN1_STRING_get0_data(base);
+    size_t blen = (size_t)ASN1_STRING_length(base), nlen = strlen(name);
+    if (!blen)
+        return 1;
+    if (nlen < blen || strncasecmp(name + nlen - blen, b, blen) != 0)
+        return 0;
+    return b[0] == '.' ? nlen > blen : nlen == blen || name[nlen - blen - 1] == '.';
+}
+
+/* A name matched through the common-name fallback is subject to every DNS name constraint in the
+ * chain, as a dNSName would be: OpenSSL checks only common names it parses as host names, so
+ * "*.evil.test", "intranet" or "www.evil.test." would pass a CA limited to allowed.test. The
+ * name checked is the target the common name matched. */
+static int cn_name_constrained(X509_STORE_CTX *sctx, tlsb_verify_state *st)
+{
+    char name[256], detail[384];
+    snprintf(name, sizeof name, "%s", st->target);
+    size_t len = strlen(name);
+    if (len > 1 && name[len - 1] == '.')
+        name[len - 1] = '\0';
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(sctx);
+    for (int i = 1; i < sk_X509_num(chain); i++) {
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(sk_X509_value(chain, i), NID_name_constraints, NULL, NULL);
+        int limited = 0, inside = 0, excluded = 0;
+        for (int j = 0; nc && j < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); j++) {
+            const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, j)->base;
+            if (g->type == GEN_DNS) {
+                limited = 1;
+                inside |= dns_within(name, g->d.dNSName);
+            }
+        }
+        for (int j = 0; nc && j < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); j++) {
+            const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, j)->base;
+            excluded |= g->type == GEN_DNS && dns_within(name, g->d.dNSName);
+        }
+        NAME_CONSTRAINTS_free(nc);
+        if (excluded || (limited && !inside)) {
+            char ca[256];
+            tlsb_name_text(X509_get_subject_name(sk_X509_value(chain, i)), ca, sizeof ca);
+            snprintf(detail, sizeof detail, "'%s', matched through its common name (no subjectAltName), is %s by the name constraints of '%s' (depth %d)",
+                     name, excluded ? "excluded" : "not permitted", ca, i);
+            return report(sctx, st, excluded ? X509_V_ERR_EXCLUDED_VIOLATION : X509_V_ERR_PERMITTED_VIOLATION, 0,
+                          detail);
+        }
+    }
+    return 1;
+}
+
 static int check_name(X509_STORE_CTX *sctx, tlsb_verify_state *st)
 {
     if (!st->target[0])
@@ -231,8 +283,10 @@ static int check_name(X509_STORE_CTX *sctx, tlsb_verify_state *st)
     if (is_ip(st->target))
         return X509_check_ip_asc(leaf, st->target, 0) == 1 ||
                report(sctx, st, X509_V_ERR_IP_ADDRESS_MISMATCH, 0, NULL);
-    return tlsb_name_match(leaf, st->target, st->context->options.wildcards) ||
-           report(sctx, st, X509_V_ERR_HOSTNAME_MISMATCH, 0, NULL);
+    if (!tlsb_name_match(leaf, st->target, st->context->options.wildcards))
+        return report(sctx, st, X509_V_ERR_HOSTNAME_MISMATCH, 0, NULL);
+    /* Without a subjectAltName the match came from the common name. */
+    return X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) >= 0 || cn_name_constrained(sctx, st);
 }
 
 /* RFC 5280 4.1.2.2: positive, at most 20 octets as encoded. */
