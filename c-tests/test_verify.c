@@ -104,6 +104,47 @@ static void verify_depth(void)
     CHECK_CONTAINS(tlsb_last_error(), "tls-verify-depth");
 }
 
+/* ---- trust anchors ------------------------------------------------------------------- */
+
+/* A listed intermediate anchors the chain without its root, as in JSSE and SChannel. */
+static void listed_intermediate_is_an_anchor(void)
+{
+    tlsb_context *c = CLIENT(opt("trusted-ca", "inter-ca.pem"));
+    CHECK_STATUS(verify_file(c, "inter-chain.pem", "localhost"), TLSB_OK);
+    CHECK_STATUS(verify_file(c, "inter-server.pem", "localhost"), TLSB_OK);
+    /* The root is not trusted, so neither is what it issued directly. */
+    CHECK_STATUS(verify_file(c, "server.pem", "localhost"), TLSB_ERR_VERIFY);
+    CHECK_CONTAINS(tlsb_last_error(), "unable to get local issuer certificate");
+    tlsb_context_free(c);
+    /* The anchor's own revocation status is not checked (its issuer is not trusted); the leaf's is. */
+    c = CLIENT(opt("trusted-ca", "inter-ca.pem"), opt2("tls-crl", "crl-inter.pem", "crl-ca.pem"));
+    CHECK_STATUS(verify_file(c, "inter-chain.pem", "localhost"), TLSB_OK);
+    tlsb_context_free(c);
+    c = CLIENT(opt("trusted-ca", "inter-ca.pem"), opt("tls-crl", "crl-ca.pem"));
+    CHECK_STATUS(verify_file(c, "inter-chain.pem", "localhost"), TLSB_ERR_VERIFY);
+    CHECK_CONTAINS(tlsb_last_error(), "tls-crl holds no CRL from its issuer 'CN=tlsbridge Test Intermediate CA");
+    CHECK_CONTAINS(tlsb_last_error(), "at depth 0");
+    tlsb_context_free(c);
+    /* With its root listed too, the whole path is verified: the root's CRL revokes the intermediate. */
+    c = CLIENT(opt2("trusted-ca", "inter-ca.pem", "ca.pem"), opt2("tls-crl", "crl-inter.pem", "crl-ca.pem"));
+    CHECK_STATUS(verify_file(c, "inter-chain.pem", "localhost"), TLSB_ERR_VERIFY);
+    CHECK_CONTAINS(tlsb_last_error(), "certificate revoked");
+    CHECK_CONTAINS(tlsb_last_error(), "at depth 1");
+    tlsb_context_free(c);
+    struct echo_server s;
+    int32_t rc = handshake(SERVER(opt("certificate", "inter-chain.pem"), opt("certificate-key", "inter-server.key")),
+                           CLIENT(opt("trusted-ca", "inter-ca.pem")), "localhost", &s);
+    CHECK_STATUS(rc, TLSB_OK);
+    /* A server trusting only the intermediate accepts a client certificate it issued. */
+    rc = handshake(SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"), "tls-mutual=1",
+                          opt("trusted-ca", "inter-ca.pem")),
+                   CLIENT(opt("trusted-ca", "ca.pem"), opt("certificate", "inter-client-chain.pem"),
+                          opt("certificate-key", "inter-client.key")),
+                   "localhost", &s);
+    CHECK_STATUS(rc, TLSB_OK);
+    CHECK_STATUS(s.handshake, TLSB_OK);
+}
+
 /* ---- CRLs --------------------------------------------------------------------------- */
 
 static void crl_revoked_leaf_fails_handshake(void)
@@ -561,6 +602,7 @@ int main(int argc, char **argv)
     static const struct test tests[] = {
         {"offline_verdicts", offline_verdicts},
         {"verify_depth", verify_depth},
+        {"listed_intermediate_is_an_anchor", listed_intermediate_is_an_anchor},
         {"crl_revoked_leaf_fails_handshake", crl_revoked_leaf_fails_handshake},
         {"crl_whole_chain", crl_whole_chain},
         {"crl_validity_and_issuer", crl_validity_and_issuer},

@@ -14,6 +14,7 @@
 # Verification policy (docs/verification.md):
 #   inter-ca.pem/.key    intermediate CA under ca ("tlsbridge Test Intermediate CA")
 #   inter-server.pem/.key server cert for localhost by inter-ca; inter-chain.pem = it + inter-ca.pem
+#   inter-client.pem/.key client cert by inter-ca; inter-client-chain.pem = it + inter-ca.pem
 #   revoked.pem/.key     server cert for localhost by ca, revoked in crl-ca.pem
 #   crl-ca.pem           ca's CRL (valid now) revoking revoked.pem and inter-ca.pem
 #   crl-inter.pem        inter-ca's CRL (valid now), revoking nothing
@@ -118,6 +119,8 @@ ext_ca='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign
 key inter-ca.key; leaf inter-ca inter-ca.key "tlsbridge Test Intermediate CA" ca "$ext_ca" -days 365
 key inter-server.key; leaf inter-server inter-server.key localhost inter-ca "$server_ext" -days 365
 cat inter-server.pem inter-ca.pem > inter-chain.pem
+key inter-client.key; leaf inter-client inter-client.key "tlsbridge inter client" inter-ca "$client_ext" -days 365
+cat inter-client.pem inter-ca.pem > inter-client-chain.pem
 key revoked.key; leaf revoked revoked.key localhost ca "$server_ext" -days 365
 key badku.key; leaf badku badku.key localhost ca \
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,dataEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365

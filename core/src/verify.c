@@ -164,6 +164,32 @@ static int at_not_after(X509_STORE_CTX *sctx, X509 *cert)
     return same;
 }
 
+static int revocation_error(int err)
+{
+    switch (err) {
+    case X509_V_ERR_CERT_REVOKED:
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The anchor of a partial chain (reaches_root) is trusted as configured, as a root is: its own
+ * revocation status is not checked, and could not be, since its issuer is not trusted. */
+static int partial_chain_anchor(X509_STORE_CTX *sctx, int depth)
+{
+    return (X509_VERIFY_PARAM_get_flags(X509_STORE_CTX_get0_param(sctx)) & X509_V_FLAG_PARTIAL_CHAIN) &&
+           depth == sk_X509_num(X509_STORE_CTX_get0_chain(sctx)) - 1;
+}
+
 static int verify_cb(int ok, X509_STORE_CTX *sctx)
 {
     tlsb_verify_state *st = state_of(sctx);
@@ -173,6 +199,10 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     X509 *cert = X509_STORE_CTX_get_current_cert(sctx);
     int depth = X509_STORE_CTX_get_error_depth(sctx);
     if (err == X509_V_ERR_CERT_HAS_EXPIRED && at_not_after(sctx, cert)) {
+        X509_STORE_CTX_set_error(sctx, X509_V_OK);
+        return 1;
+    }
+    if (revocation_error(err) && partial_chain_anchor(sctx, depth)) {
         X509_STORE_CTX_set_error(sctx, X509_V_OK);
         return 1;
     }
@@ -461,10 +491,42 @@ static int check_depth(X509_STORE_CTX *sctx, tlsb_verify_state *st)
 
 /* OpenSSL's chain checks, then tlsbridge's. Installed as the SSL_CTX's certificate verification
  * callback, so a handshake and tlsb_verify() run this same function. */
+/* Whether the peer's certificate leads, through the chain it sent and trusted-ca, to a self-signed
+ * certificate of trusted-ca. If it does, the whole path is verified, so that every CRL applies
+ * (the root's to a listed intermediate too); if not, the first listed certificate on the way
+ * anchors the chain (a partial chain, as JSSE and SChannel accept). */
+static int reaches_root(X509_STORE_CTX *sctx)
+{
+    X509 *cur = X509_STORE_CTX_get0_cert(sctx);
+    const STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(sctx);
+    int root = 0;
+    if (!cur || !X509_up_ref(cur))
+        return 0;
+    for (int depth = 0; cur && !root && depth < 100; depth++) {
+        X509 *issuer = NULL;
+        if (X509_STORE_CTX_get1_issuer(&issuer, sctx, cur) == 1) {
+            root = X509_check_issued(issuer, issuer) == X509_V_OK;
+        } else {
+            for (int i = 0; !issuer && i < sk_X509_num(sent); i++) {
+                X509 *x = sk_X509_value(sent, i);
+                if (x != cur && X509_check_issued(x, cur) == X509_V_OK && X509_up_ref(x))
+                    issuer = x;
+            }
+        }
+        X509_free(cur);
+        cur = issuer;
+    }
+    X509_free(cur);
+    ERR_clear_error();
+    return root;
+}
+
 static int verify_chain(X509_STORE_CTX *sctx, void *arg)
 {
     (void)arg;
     tlsb_verify_state *st = state_of(sctx);
+    if (st && st->context->anchors && !reaches_root(sctx))
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(sctx), X509_V_FLAG_PARTIAL_CHAIN);
     int ok = X509_verify_cert(sctx);
     if (ok <= 0 || !st)
         return ok;
