@@ -245,6 +245,11 @@ static void compat_key_usage(void)
     /* The wrong Extended Key Usage is not Key Usage: still refused. */
     CHECK(TOOL(ON, "verify", cert("client.pem"), ca) == 1);
     CHECK_CONTAINS(out, "does not include serverAuth");
+    /* Nor is nsCertType: a server certificate whose Netscape cert type says client only. */
+    CHECK(TOOL(NULL, "verify", "--name", "localhost", cert("nscert.pem"), ca) == 1);
+    CHECK_CONTAINS(out, "nsCertType) does not include SSL server");
+    CHECK(TOOL(ON, "verify", "--name", "localhost", cert("nscert.pem"), ca) == 1);
+    CHECK_CONTAINS(out, "nsCertType) does not include SSL server");
 }
 
 static void compat_revoked_listed_ca(void)
@@ -256,11 +261,34 @@ static void compat_revoked_listed_ca(void)
     CHECK(TOOL(NULL, "verify", "--name", "localhost", chain, both, crls) == 1);
     CHECK_CONTAINS(out, "certificate revoked");
     CHECK(TOOL(ON, "verify", "--name", "localhost", chain, both, crls) == 0);
-    /* Only a CA listed in trusted-ca is forgiven, and never a revoked leaf. */
+    /* Only a certificate listed in trusted-ca is forgiven: not the unlisted intermediate, not an
+     * unlisted revoked leaf. */
     CHECK(TOOL(ON, "verify", "--name", "localhost", chain, root, crls) == 1);
     CHECK_CONTAINS(out, "Intermediate CA,O=tlsbridge tests' at depth 1");
     CHECK(TOOL(ON, "verify", "--name", "localhost", cert("revoked.pem"), root, opt("tls-crl", "crl-ca.pem")) == 1);
     CHECK_CONTAINS(out, "certificate revoked");
+    /* A revoked leaf that is itself listed (next to its root, so the whole path is verified) is
+     * refused without the mode and passes with it: listing it is the explicit trust rule 1 honours. */
+    const char *leaf_listed = opt2("trusted-ca", "ca.pem", "revoked.pem");
+    CHECK(TOOL(NULL, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, opt("tls-crl", "crl-ca.pem")) == 1);
+    CHECK_CONTAINS(out, "certificate revoked");
+    CHECK(TOOL(ON, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, opt("tls-crl", "crl-ca.pem")) == 0);
+}
+
+/* Rule 1 covers an unknown status too: the root publishes no CRL (only the intermediate's is
+ * loaded), so the listed intermediate's status is unknown; the leaf's is known. */
+static void compat_unknown_status_listed_ca(void)
+{
+    char out[8192];
+    const char *both = opt2("trusted-ca", "ca.pem", "inter-ca.pem"), *chain = cert("inter-chain.pem");
+    const char *crl = opt("tls-crl", "crl-inter.pem");
+    CHECK(TOOL(NULL, "verify", "--name", "localhost", chain, both, crl) == 1);
+    CHECK_CONTAINS(out, "tls-crl holds no CRL from its issuer 'CN=tlsbridge Test CA");
+    CHECK(TOOL(ON, "verify", "--name", "localhost", chain, both, crl) == 0);
+    CHECK_CONTAINS(out, "verdict: trusted");
+    /* The unknown status of a certificate that is not listed still fails: here the leaf's. */
+    CHECK(TOOL(ON, "verify", "--name", "localhost", chain, both, opt("tls-crl", "crl-ca.pem")) == 1);
+    CHECK_CONTAINS(out, "tls-crl holds no CRL from its issuer 'CN=tlsbridge Test Intermediate CA");
 }
 
 static void compat_loosens_nothing_else(void)
@@ -337,6 +365,24 @@ static void compat_handshake_key_usage(void)
     /* Compatibility mode does not excuse a name mismatch. */
     CHECK(TOOL(ON, "connect", target, ca, "tls-target-name=other.example") == 1);
     CHECK_CONTAINS(out, "TLSB_ERR_VERIFY_NAME");
+    stop_server(server, in, from);
+}
+
+/* An ECDSA leaf with Key Usage keyCertSign only: compatibility mode accepts it in TLS 1.3. In TLS
+ * 1.2 OpenSSL itself refuses it on both sides (docs/verification.md), so that is not asserted. */
+static void compat_handshake_ecdsa_key_usage(void)
+{
+    pid_t server;
+    int in, from;
+    int port = serve_child("ec-keycertsign.pem", "ec-keycertsign.key", &server, &in, &from);
+    CHECK(port > 0);
+    char target[64], out[8192];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    const char *ca = opt("trusted-ca", "ca.pem");
+    CHECK(TOOL(NULL, "connect", target, ca, "tls-target-name=localhost") == 1);
+    CHECK_CONTAINS(out, "its Key Usage does not allow TLS authentication");
+    CHECK(TOOL(ON, "connect", target, ca, "tls-target-name=localhost") == 0);
+    CHECK_CONTAINS(out, "version: TLSv1.3");
     stop_server(server, in, from);
 }
 
@@ -608,9 +654,11 @@ int main(int argc, char **argv)
         {"crl_validity_and_issuer", crl_validity_and_issuer},
         {"compat_key_usage", compat_key_usage},
         {"compat_revoked_listed_ca", compat_revoked_listed_ca},
+        {"compat_unknown_status_listed_ca", compat_unknown_status_listed_ca},
         {"compat_loosens_nothing_else", compat_loosens_nothing_else},
         {"compat_handshake_revoked_listed_ca", compat_handshake_revoked_listed_ca},
         {"compat_handshake_key_usage", compat_handshake_key_usage},
+        {"compat_handshake_ecdsa_key_usage", compat_handshake_ecdsa_key_usage},
         {"wildcard_rules", wildcard_rules},
         {"wildcard_deny_handshake", wildcard_deny_handshake},
         {"cn_fallback_name_constraints", cn_fallback_name_constraints},

@@ -26,6 +26,8 @@
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
+#   nscert.pem/.key      server cert for localhost by ca, Key Usage and EKU fine, nsCertType client only
+#   ec-keycertsign.pem/.key ECDSA server cert for localhost by ca, CA:FALSE, Key Usage keyCertSign only
 # Name constraints and the CN fallback (leaves without subjectAltName, all with nc-leaf.key;
 # NAME-chain.pem = leaf + its CA):
 #   nc-permit-ca.pem/.key  intermediate under ca, nameConstraints permitted;DNS:allowed.test
@@ -130,6 +132,10 @@ wild() { # NAME SAN
 }
 key keycertsign.key; leaf keycertsign keycertsign.key localhost ca \
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\nauthorityKeyIdentifier=keyid' -days 365
+key nscert.key; leaf nscert nscert.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nnsCertType=client\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
+eckey ec-keycertsign.key; leaf ec-keycertsign ec-keycertsign.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'

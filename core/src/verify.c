@@ -78,11 +78,32 @@ static int listed_anchor(const struct tlsb_context *context, X509 *cert)
     return 0;
 }
 
-/* Compatibility mode rule 2: the purpose check failed only because of Key Usage. */
+/* What a peer's Key Usage must allow: a client checks a server (RSA key exchange, signature or ECDH),
+ * a server checks a client (signature or ECDH), as OpenSSL's purposes ssl_server and ssl_client. */
+static uint32_t tls_key_usage(int role)
+{
+    return role == TLSB_ROLE_CLIENT ? KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT
+                                    : KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT;
+}
+
+/* The leaf's Netscape cert type, where it has one, names the TLS role it is checked for. */
+static int ns_cert_type_ok(X509 *cert, int role)
+{
+    ASN1_BIT_STRING *ns = X509_get_ext_d2i(cert, NID_netscape_cert_type, NULL, NULL);
+    int ok = !ns || ASN1_BIT_STRING_get_bit(ns, role == TLSB_ROLE_CLIENT ? 1 : 0); /* sslServer : sslClient */
+    ASN1_BIT_STRING_free(ns);
+    return ok;
+}
+
+/* Compatibility mode rule 2: the purpose check failed because of the Key Usage bits alone (they
+ * lack the TLS use, or assert keyCertSign on a leaf); Extended Key Usage and nsCertType allow it. */
 static int key_usage_only(X509 *cert, int role)
 {
     uint32_t want = role == TLSB_ROLE_CLIENT ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
-    return (X509_get_extended_key_usage(cert) & want) != 0;
+    uint32_t ku = X509_get_key_usage(cert); /* UINT32_MAX without the extension */
+    int ku_fault = (X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
+                   (!(ku & tls_key_usage(role)) || (ku & KU_KEY_CERT_SIGN));
+    return ku_fault && (X509_get_extended_key_usage(cert) & want) && ns_cert_type_ok(cert, role);
 }
 
 static void time_text(const ASN1_TIME *t, char *out, size_t size)
@@ -141,6 +162,9 @@ static void error_detail(X509_STORE_CTX *sctx, int err, X509 *cert, int role, ch
             snprintf(out, size, "%s", !(X509_get_extended_key_usage(cert) & (server ? XKU_SSL_SERVER : XKU_SSL_CLIENT))
                      ? (server ? "its Extended Key Usage does not include serverAuth"
                                : "its Extended Key Usage does not include clientAuth")
+                     : !ns_cert_type_ok(cert, role)
+                     ? (server ? "its Netscape cert type (nsCertType) does not include SSL server"
+                               : "its Netscape cert type (nsCertType) does not include SSL client")
                      : "its Key Usage does not allow TLS authentication (digitalSignature or keyEncipherment)");
             break;
         }
@@ -207,7 +231,8 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
         return 1;
     }
     if (tlsb_compat() && cert) {
-        int forgive = (err == X509_V_ERR_CERT_REVOKED && listed_anchor(st->context, cert)) ||
+        int forgive = ((err == X509_V_ERR_CERT_REVOKED || err == X509_V_ERR_UNABLE_TO_GET_CRL) &&
+                       listed_anchor(st->context, cert)) ||
                       ((err == X509_V_ERR_INVALID_PURPOSE || err == X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE) &&
                        depth == 0 && key_usage_only(cert, st->context->role));
         if (forgive) {
