@@ -269,10 +269,10 @@ static void compat_revoked_listed_ca(void)
     CHECK_CONTAINS(out, "certificate revoked");
     /* A revoked leaf that is itself listed (next to its root, so the whole path is verified) is
      * refused without the mode and passes with it: listing it is the explicit trust rule 1 honours. */
-    const char *leaf_listed = opt2("trusted-ca", "ca.pem", "revoked.pem");
-    CHECK(TOOL(NULL, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, opt("tls-crl", "crl-ca.pem")) == 1);
+    const char *leaf_listed = opt2("trusted-ca", "ca.pem", "revoked.pem"), *crl = opt("tls-crl", "crl-ca.pem");
+    CHECK(TOOL(NULL, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, crl) == 1);
     CHECK_CONTAINS(out, "certificate revoked");
-    CHECK(TOOL(ON, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, opt("tls-crl", "crl-ca.pem")) == 0);
+    CHECK(TOOL(ON, "verify", "--name", "localhost", cert("revoked.pem"), leaf_listed, crl) == 0);
 }
 
 /* Rule 1 covers an unknown status too: the root publishes no CRL (only the intermediate's is
@@ -576,7 +576,8 @@ static void encrypted_keys_load_with_a_password(void)
 {
     const char *keys[] = {"server-pkcs8-enc.key", "server-trad-enc.key"};
     for (int i = 0; i < 2; i++) {
-        tlsb_context *s = SERVER(opt("certificate", "server.pem"), opt("certificate-key", keys[i]), key_password("s3cret"));
+        tlsb_context *s =
+            SERVER(opt("certificate", "server.pem"), opt("certificate-key", keys[i]), key_password("s3cret"));
         CHECK(s != NULL);
         if (s && strstr(tlsb_context_settings(s), "s3cret"))
             harness_fail(__FILE__, __LINE__, "the password is in the settings");

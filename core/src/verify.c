@@ -321,7 +321,9 @@ static int cn_name_constrained(X509_STORE_CTX *sctx, tlsb_verify_state *st)
         if (excluded || (limited && !inside)) {
             char ca[256];
             tlsb_name_text(X509_get_subject_name(sk_X509_value(chain, i)), ca, sizeof ca);
-            snprintf(detail, sizeof detail, "'%s', matched through its common name (no subjectAltName), is %s by the name constraints of '%s' (depth %d)",
+            snprintf(detail, sizeof detail,
+                     "'%s', matched through its common name (no subjectAltName), is %s by the name constraints "
+                     "of '%s' (depth %d)",
                      name, excluded ? "excluded" : "not permitted", ca, i);
             return report(sctx, st, excluded ? X509_V_ERR_EXCLUDED_VIOLATION : X509_V_ERR_PERMITTED_VIOLATION, 0,
                           detail);
