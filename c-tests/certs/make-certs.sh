@@ -14,6 +14,7 @@
 # Verification policy (docs/verification.md):
 #   inter-ca.pem/.key    intermediate CA under ca ("tlsbridge Test Intermediate CA")
 #   inter-server.pem/.key server cert for localhost by inter-ca; inter-chain.pem = it + inter-ca.pem
+#   inter-client.pem/.key client cert by inter-ca; inter-client-chain.pem = it + inter-ca.pem
 #   revoked.pem/.key     server cert for localhost by ca, revoked in crl-ca.pem
 #   crl-ca.pem           ca's CRL (valid now) revoking revoked.pem and inter-ca.pem
 #   crl-inter.pem        inter-ca's CRL (valid now), revoking nothing
@@ -25,6 +26,23 @@
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
+#   nscert.pem/.key      server cert for localhost by ca, Key Usage and EKU fine, nsCertType client only
+#   ec-keycertsign.pem/.key ECDSA server cert for localhost by ca, CA:FALSE, Key Usage keyCertSign only
+# Name constraints and the CN fallback (leaves without subjectAltName, all with nc-leaf.key;
+# NAME-chain.pem = leaf + its CA):
+#   nc-permit-ca.pem/.key  intermediate under ca, nameConstraints permitted;DNS:allowed.test
+#   nc-exclude-ca.pem/.key intermediate under ca, nameConstraints excluded;DNS:evil.test
+#   nc-permit-ok (CN=www.allowed.test), nc-permit-plain (CN=www.evil.test), nc-permit-wild
+#   (CN=*.evil.test), nc-permit-single (CN=intranet), nc-permit-dot (CN=www.evil.test.) by
+#   nc-permit-ca; nc-exclude-wild (CN=*.evil.test), nc-exclude-dot (CN=www.evil.test.) by nc-exclude-ca
+# Bad input (docs/verification.md):
+#   bad/bundle-cert.pem  ca.pem, a CERTIFICATE block that is not a certificate, other-ca.pem
+#   bad/bundle-base64.pem ca.pem, a CERTIFICATE block that is not base64
+#   bad/crl.pem          crl-ca.pem, an X509 CRL block that is not a CRL
+#   bad/server-chain.pem server.pem, a CERTIFICATE block that is not a certificate
+#   bad/ca-dir/          ca.pem and bundle-cert.pem
+#   server-pkcs8-enc.key server.key as encrypted PKCS#8, password in key-password.txt (s3cret)
+#   server-trad-enc.key  server.key as traditional encrypted PEM, same password
 # Usage: make-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR}
@@ -103,6 +121,8 @@ ext_ca='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign
 key inter-ca.key; leaf inter-ca inter-ca.key "tlsbridge Test Intermediate CA" ca "$ext_ca" -days 365
 key inter-server.key; leaf inter-server inter-server.key localhost inter-ca "$server_ext" -days 365
 cat inter-server.pem inter-ca.pem > inter-chain.pem
+key inter-client.key; leaf inter-client inter-client.key "tlsbridge inter client" inter-ca "$client_ext" -days 365
+cat inter-client.pem inter-ca.pem > inter-client-chain.pem
 key revoked.key; leaf revoked revoked.key localhost ca "$server_ext" -days 365
 key badku.key; leaf badku badku.key localhost ca \
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,dataEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
@@ -112,9 +132,33 @@ wild() { # NAME SAN
 }
 key keycertsign.key; leaf keycertsign keycertsign.key localhost ca \
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\nauthorityKeyIdentifier=keyid' -days 365
+key nscert.key; leaf nscert nscert.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nnsCertType=client\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
+eckey ec-keycertsign.key; leaf ec-keycertsign ec-keycertsign.key localhost ca \
+  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid' -days 365
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'
+
+# Name constraints and the common-name fallback: intermediates under ca that permit only
+# allowed.test / exclude evil.test, and leaves without subjectAltName named only by their CN.
+key nc-permit-ca.key; leaf nc-permit-ca nc-permit-ca.key "tlsbridge NC permit CA" ca \
+  "$ext_ca\nnameConstraints=critical,permitted;DNS:allowed.test" -days 365
+key nc-exclude-ca.key; leaf nc-exclude-ca nc-exclude-ca.key "tlsbridge NC exclude CA" ca \
+  "$ext_ca\nnameConstraints=critical,excluded;DNS:evil.test" -days 365
+key nc-leaf.key
+nc_leaf() { # NAME CA CN -> NAME.pem (leaf, no SAN) and NAME-chain.pem (leaf + CA)
+  leaf "$1" nc-leaf.key "$3" "$2" \
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid' -days 365
+  cat "$1.pem" "$2.pem" > "$1-chain.pem"
+}
+nc_leaf nc-permit-ok nc-permit-ca www.allowed.test
+nc_leaf nc-permit-plain nc-permit-ca www.evil.test
+nc_leaf nc-permit-wild nc-permit-ca '*.evil.test'
+nc_leaf nc-permit-single nc-permit-ca intranet
+nc_leaf nc-permit-dot nc-permit-ca www.evil.test.
+nc_leaf nc-exclude-wild nc-exclude-ca '*.evil.test'
+nc_leaf nc-exclude-dot nc-exclude-ca www.evil.test.
 
 # crl OUT CA [openssl ca options...] — revokes the certificates named by REVOKE (space-separated).
 crl() {
@@ -141,3 +185,20 @@ crl crl-ca-expired.pem ca -crl_lastupdate 20200101000000Z -crl_nextupdate 202101
 crl crl-ca-future.pem ca -crl_lastupdate 20990101000000Z -crl_nextupdate 20991231000000Z
 crl crl-other.pem other-ca
 rm -f ./*.srl
+
+# ---- malformed PEM bundles and encrypted keys ----
+# In bad/, so that the directory itself stays a valid trusted-ca directory. A block with a
+# certificate label whose body is valid base64 but not a certificate, and one whose body is not
+# base64 at all: each follows good blocks, so a reader that stops there truncates the bundle.
+not_der() { printf -- '-----BEGIN %s-----\nTm90IGEgY2VydGlmaWNhdGUgYXQgYWxs\n-----END %s-----\n' "$1" "$1"; }
+not_b64() { printf -- '-----BEGIN %s-----\n!!not*base64!!\n-----END %s-----\n' "$1" "$1"; }
+mkdir -p bad/ca-dir
+{ cat ca.pem; not_der CERTIFICATE; cat other-ca.pem; } > bad/bundle-cert.pem
+{ cat ca.pem; not_b64 CERTIFICATE; } > bad/bundle-base64.pem
+{ cat crl-ca.pem; not_der 'X509 CRL'; } > bad/crl.pem
+{ cat server.pem; not_der CERTIFICATE; } > bad/server-chain.pem
+cp ca.pem bad/bundle-cert.pem bad/ca-dir/
+# server.key encrypted: PKCS#8 (ENCRYPTED PRIVATE KEY) and traditional (Proc-Type: 4,ENCRYPTED).
+openssl pkcs8 -topk8 -in server.key -v2 aes-256-cbc -passout pass:s3cret -out server-pkcs8-enc.key
+openssl rsa -in server.key -aes256 -traditional -passout pass:s3cret -out server-trad-enc.key 2>/dev/null
+printf 's3cret\n' > key-password.txt

@@ -9,38 +9,151 @@
 
 #include "internal.h"
 
+/* Opened close-on-exec: a child another thread forks must not inherit key or CA files. */
+static BIO *open_file(const char *option, const char *path, int32_t *rc)
+{
+    FILE *f = fopen(path, "re");
+    BIO *b = f ? BIO_new_fp(f, BIO_CLOSE) : NULL;
+    if (!f)
+        *rc = tlsb_fail(TLSB_ERR_FILE, "option %s: cannot open '%s': %s", option, path, strerror(errno));
+    else if (!b) {
+        fclose(f);
+        *rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+    }
+    return b;
+}
+
+static int is_wanted(const char *label, int crl)
+{
+    if (crl)
+        return strcmp(label, PEM_STRING_X509_CRL) == 0;
+    return strcmp(label, PEM_STRING_X509) == 0 || strcmp(label, PEM_STRING_X509_OLD) == 0;
+}
+
+int32_t tlsb_pem_read(BIO *b, int crl, int32_t status, const char *where, void *stack, int *count)
+{
+    *count = 0;
+    for (int block = 1;; block++) {
+        char *label = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long len = 0;
+        ERR_clear_error();
+        if (!PEM_read_bio(b, &label, &header, &der, &len)) {
+            /* No further BEGIN line is the normal end; anything else is a broken block. */
+            if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE) {
+                ERR_clear_error();
+                return TLSB_OK;
+            }
+            return tlsb_fail_ssl(status, "%s: PEM block %d is not valid PEM", where, block);
+        }
+        int32_t rc = TLSB_OK;
+        if (is_wanted(label, crl)) {
+            const unsigned char *p = der;
+            void *obj = crl ? (void *)d2i_X509_CRL(NULL, &p, len) : (void *)d2i_X509(NULL, &p, len);
+            if (!obj || p != der + len)
+                rc = tlsb_fail(status, "%s: PEM block %d is not a valid %s", where, block, crl ? "CRL" : "certificate");
+            else if (!(crl ? sk_X509_CRL_push(stack, obj) : sk_X509_push(stack, obj)))
+                rc = tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
+            if (rc != TLSB_OK && crl)
+                X509_CRL_free(obj);
+            else if (rc != TLSB_OK)
+                X509_free(obj);
+            else
+                (*count)++;
+        }
+        OPENSSL_free(label);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+        if (rc != TLSB_OK)
+            return rc;
+    }
+}
+
+int32_t tlsb_pem_read_file(const char *option, const char *path, int crl, void *stack, int *count)
+{
+    ERR_clear_error();
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file(option, path, &rc);
+    if (!b)
+        return rc;
+    char where[4200];
+    snprintf(where, sizeof where, "option %s: '%s'", option, path);
+    rc = tlsb_pem_read(b, crl, TLSB_ERR_FILE, where, stack, count);
+    BIO_free(b);
+    return rc;
+}
+
 int32_t tlsb_certs_read_file(const char *option, const char *path, STACK_OF(X509) *stack)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tlsb_fail(TLSB_ERR_FILE, "option %s: cannot open '%s': %s", option, path, strerror(errno));
-    int count = 0;
-    X509 *x;
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(stack, x)) {
-            X509_free(x);
-            fclose(f);
-            return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-        }
-        count++;
-    }
-    fclose(f);
-    /* Reaching the end of the file is the normal way out of the loop. */
-    unsigned long e = ERR_peek_last_error();
-    if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0)
-        ERR_clear_error();
-    if (!count)
-        return tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no PEM certificate", option, path);
+    int count;
+    int32_t rc = tlsb_pem_read_file(option, path, 0, stack, &count);
+    if (rc == TLSB_OK && !count)
+        rc = tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no PEM certificate", option, path);
+    return rc;
+}
+
+/* The password for encrypted keys: never a terminal prompt, which would block a process that
+ * has no one at its terminal. */
+struct key_password {
+    const char *password; /* NULL: none given */
+    int asked;            /* the key turned out to be encrypted */
+};
+
+static int give_password(char *buf, int size, int rwflag, void *user)
+{
+    (void)rwflag;
+    struct key_password *kp = user;
+    kp->asked = 1;
+    size_t n = kp->password ? strlen(kp->password) : 0;
+    if (!kp->password || n > (size_t)size)
+        return -1;
+    memcpy(buf, kp->password, n);
+    return (int)n;
+}
+
+/* The first line of certificate-key-password-file, so that the password stays off command lines. */
+static int32_t read_password_file(const char *path, char *out, size_t size)
+{
+    const char *option = "certificate-key-password-file";
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file(option, path, &rc);
+    if (!b)
+        return rc;
+    int n = BIO_gets(b, out, (int)size);
+    BIO_free(b);
+    out[n > 0 ? n : 0] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0])
+        return tlsb_fail(TLSB_ERR_FILE, "option %s: '%s' holds no password on its first line", option, path);
     return TLSB_OK;
 }
 
-static int32_t read_key(const char *path, EVP_PKEY **out)
+static int32_t read_key(const char *path, const tlsb_options *o, EVP_PKEY **out)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tlsb_fail(TLSB_ERR_FILE, "option certificate-key: cannot open '%s': %s", path, strerror(errno));
-    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
+    ERR_clear_error();
+    char from_file[1024];
+    struct key_password kp = {o->key_password, 0};
+    if (o->key_password_file) {
+        int32_t rc = read_password_file(o->key_password_file, from_file, sizeof from_file);
+        if (rc != TLSB_OK)
+            return rc;
+        kp.password = from_file;
+    }
+    int32_t rc = TLSB_OK;
+    BIO *b = open_file("certificate-key", path, &rc);
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, give_password, &kp) : NULL;
+    BIO_free(b);
+    OPENSSL_cleanse(from_file, sizeof from_file);
+    if (!b)
+        return rc;
+    if (!k && kp.asked && !kp.password)
+        return tlsb_fail(TLSB_ERR_FILE,
+                         "option certificate-key: '%s' is encrypted; give its password with "
+                         "certificate-key-password or certificate-key-password-file",
+                         path);
+    if (!k && kp.asked)
+        return tlsb_fail(TLSB_ERR_FILE, "option certificate-key: '%s' cannot be decrypted with the password of %s",
+                         path, o->key_password_file ? "certificate-key-password-file" : "certificate-key-password");
     if (!k)
         return tlsb_fail_ssl(TLSB_ERR_FILE, "option certificate-key: '%s' holds no usable PEM private key", path);
     *out = k;
@@ -79,8 +192,9 @@ static void free_pairs_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, 
 static void make_pairs_index(void) { pairs_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_pairs_ex); }
 
 /* Reads one pair: certificate files (comma-separated, leaf first) and the key file. */
-static int32_t load_pair(const char *cert_list, const char *key_path, struct own_pair *pair)
+static int32_t load_pair(const char *cert_list, const char *key_path, const tlsb_options *o, struct own_pair *pair)
 {
+    ERR_clear_error();
     char **files;
     int n = tlsb_split(cert_list, 0, &files);
     if (n < 0)
@@ -92,7 +206,7 @@ static int32_t load_pair(const char *cert_list, const char *key_path, struct own
     for (int i = 0; i < n && rc == TLSB_OK; i++)
         rc = tlsb_certs_read_file("certificate", files[i], pair->certs);
     if (rc == TLSB_OK)
-        rc = read_key(key_path, &pair->key);
+        rc = read_key(key_path, o, &pair->key);
     if (rc == TLSB_OK) {
         ERR_set_mark();
         int match = X509_check_private_key(sk_X509_value(pair->certs, 0), pair->key) == 1;
@@ -146,6 +260,7 @@ static int choose_pair(SSL *ssl, void *arg)
 
 int32_t tlsb_certs_load_own(SSL_CTX *ctx, const tlsb_options *o)
 {
+    ERR_clear_error();
     if (!o->certificate)
         return TLSB_OK;
     /* ';' separates certificate + key pairs; ',' within a pair lists its chain files. */
@@ -175,7 +290,7 @@ int32_t tlsb_certs_load_own(SSL_CTX *ctx, const tlsb_options *o)
         }
         while (*key_entry == ' ')
             key_entry++;
-        rc = load_pair(cert_entry, key_entry, &p->pair[p->count]);
+        rc = load_pair(cert_entry, key_entry, o, &p->pair[p->count]);
         cert_entry = strtok_r(NULL, ";", &cs);
         key_entry = strtok_r(NULL, ";", &ks);
     }

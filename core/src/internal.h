@@ -60,6 +60,8 @@ typedef struct {
     int mutual;                /* tls-mutual */
     char *certificate;         /* raw option values, NULL when not given */
     char *certificate_key;
+    char *key_password;        /* certificate-key-password: never shown in settings or messages */
+    char *key_password_file;   /* certificate-key-password-file */
     char *trusted_ca;
     char *crl;
     int name_check;            /* tls-target-name-check=host */
@@ -97,6 +99,12 @@ int32_t tlsb_ciphers_describe(SSL_CTX *ctx, tlsb_text *out);
 int32_t tlsb_certs_load_own(SSL_CTX *ctx, const tlsb_options *options);
 /* Reads every certificate of a PEM file into stack; option names the option for messages. */
 int32_t tlsb_certs_read_file(const char *option, const char *path, STACK_OF(X509) *stack);
+/* Pushes every PEM block of b labelled as a certificate (crl: a CRL) onto stack (STACK_OF(X509) or
+ * STACK_OF(X509_CRL)) and counts them; other blocks are skipped. A block that is not valid PEM or
+ * does not decode fails with status, "WHERE: PEM block N is not a valid certificate". */
+int32_t tlsb_pem_read(BIO *b, int crl, int32_t status, const char *where, void *stack, int *count);
+/* The same for a file named by option: TLSB_ERR_FILE naming the option, the path and the block. */
+int32_t tlsb_pem_read_file(const char *option, const char *path, int crl, void *stack, int *count);
 /* RFC 2253 text of a name, e.g. "CN=localhost,O=tlsbridge tests"; "" on failure. */
 void tlsb_name_text(const X509_NAME *name, char *out, size_t size);
 

@@ -170,6 +170,9 @@ void tlsb_options_clear(tlsb_options *o)
 {
     free(o->certificate);
     free(o->certificate_key);
+    if (o->key_password)
+        OPENSSL_clear_free(o->key_password, strlen(o->key_password));
+    free(o->key_password_file);
     free(o->trusted_ca);
     free(o->crl);
     free(o->target_name);
@@ -296,9 +299,9 @@ static int valid_host_name(const char *v)
 /* ---- the parser ------------------------------------------------------------------- */
 
 static const char *const known_options =
-    "tls, tls-mutual, certificate, certificate-key, trusted-ca, tls-crl, tls-target-name-check, "
-    "tls-target-name, cipher-list, sec-protocol, tls-version, protocol-list, tls-target-name-wildcards, "
-    "tls-verify-depth, dns-cache-ttl";
+    "tls, tls-mutual, certificate, certificate-key, certificate-key-password, certificate-key-password-file, "
+    "trusted-ca, tls-crl, tls-target-name-check, tls-target-name, cipher-list, sec-protocol, tls-version, "
+    "protocol-list, tls-target-name-wildcards, tls-verify-depth, dns-cache-ttl";
 
 static int32_t keep(char **slot, const char *v)
 {
@@ -337,6 +340,12 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
         } else if (strcmp(name, "certificate-key") == 0) {
             if (!empty)
                 rc = keep(&o->certificate_key, v);
+        } else if (strcmp(name, "certificate-key-password") == 0) {
+            if (!empty)
+                rc = keep(&o->key_password, v);
+        } else if (strcmp(name, "certificate-key-password-file") == 0) {
+            if (!empty)
+                rc = keep(&o->key_password_file, v);
         } else if (strcmp(name, "trusted-ca") == 0) {
             if (!empty)
                 rc = keep(&o->trusted_ca, v);
@@ -414,6 +423,12 @@ int32_t tlsb_options_parse(const struct tlsb_config *c, int32_t role, tlsb_optio
         rc = tlsb_fail(TLSB_ERR_OPTION_CONFLICT, "option certificate is given without certificate-key");
     if (rc == TLSB_OK && o->certificate_key && !o->certificate)
         rc = tlsb_fail(TLSB_ERR_OPTION_CONFLICT, "option certificate-key is given without certificate");
+    if (rc == TLSB_OK && o->key_password && o->key_password_file)
+        rc = tlsb_fail(TLSB_ERR_OPTION_CONFLICT, "options certificate-key-password and certificate-key-password-file "
+                                                 "are mutually exclusive; give one");
+    if (rc == TLSB_OK && (o->key_password || o->key_password_file) && !o->certificate_key)
+        rc = tlsb_fail(TLSB_ERR_OPTION_CONFLICT, "option %s is given without certificate-key",
+                       o->key_password ? "certificate-key-password" : "certificate-key-password-file");
     if (rc == TLSB_OK && role == TLSB_ROLE_SERVER && o->tls && !o->certificate)
         rc = tlsb_fail(TLSB_ERR_CERT_REQUIRED,
                        "a server needs options certificate and certificate-key (or tls=0)");

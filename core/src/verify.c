@@ -78,11 +78,32 @@ static int listed_anchor(const struct tlsb_context *context, X509 *cert)
     return 0;
 }
 
-/* Compatibility mode rule 2: the purpose check failed only because of Key Usage. */
+/* What a peer's Key Usage must allow: a client checks a server (RSA key exchange, signature or ECDH),
+ * a server checks a client (signature or ECDH), as OpenSSL's purposes ssl_server and ssl_client. */
+static uint32_t tls_key_usage(int role)
+{
+    return role == TLSB_ROLE_CLIENT ? KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT
+                                    : KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT;
+}
+
+/* The leaf's Netscape cert type, where it has one, names the TLS role it is checked for. */
+static int ns_cert_type_ok(X509 *cert, int role)
+{
+    ASN1_BIT_STRING *ns = X509_get_ext_d2i(cert, NID_netscape_cert_type, NULL, NULL);
+    int ok = !ns || ASN1_BIT_STRING_get_bit(ns, role == TLSB_ROLE_CLIENT ? 1 : 0); /* sslServer : sslClient */
+    ASN1_BIT_STRING_free(ns);
+    return ok;
+}
+
+/* Compatibility mode rule 2: the purpose check failed because of the Key Usage bits alone (they
+ * lack the TLS use, or assert keyCertSign on a leaf); Extended Key Usage and nsCertType allow it. */
 static int key_usage_only(X509 *cert, int role)
 {
     uint32_t want = role == TLSB_ROLE_CLIENT ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
-    return (X509_get_extended_key_usage(cert) & want) != 0;
+    uint32_t ku = X509_get_key_usage(cert); /* UINT32_MAX without the extension */
+    int ku_fault = (X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
+                   (!(ku & tls_key_usage(role)) || (ku & KU_KEY_CERT_SIGN));
+    return ku_fault && (X509_get_extended_key_usage(cert) & want) && ns_cert_type_ok(cert, role);
 }
 
 static void time_text(const ASN1_TIME *t, char *out, size_t size)
@@ -141,6 +162,9 @@ static void error_detail(X509_STORE_CTX *sctx, int err, X509 *cert, int role, ch
             snprintf(out, size, "%s", !(X509_get_extended_key_usage(cert) & (server ? XKU_SSL_SERVER : XKU_SSL_CLIENT))
                      ? (server ? "its Extended Key Usage does not include serverAuth"
                                : "its Extended Key Usage does not include clientAuth")
+                     : !ns_cert_type_ok(cert, role)
+                     ? (server ? "its Netscape cert type (nsCertType) does not include SSL server"
+                               : "its Netscape cert type (nsCertType) does not include SSL client")
                      : "its Key Usage does not allow TLS authentication (digitalSignature or keyEncipherment)");
             break;
         }
@@ -164,6 +188,32 @@ static int at_not_after(X509_STORE_CTX *sctx, X509 *cert)
     return same;
 }
 
+static int revocation_error(int err)
+{
+    switch (err) {
+    case X509_V_ERR_CERT_REVOKED:
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The anchor of a partial chain (reaches_root) is trusted as configured, as a root is: its own
+ * revocation status is not checked, and could not be, since its issuer is not trusted. */
+static int partial_chain_anchor(X509_STORE_CTX *sctx, int depth)
+{
+    return (X509_VERIFY_PARAM_get_flags(X509_STORE_CTX_get0_param(sctx)) & X509_V_FLAG_PARTIAL_CHAIN) &&
+           depth == sk_X509_num(X509_STORE_CTX_get0_chain(sctx)) - 1;
+}
+
 static int verify_cb(int ok, X509_STORE_CTX *sctx)
 {
     tlsb_verify_state *st = state_of(sctx);
@@ -176,8 +226,13 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
         X509_STORE_CTX_set_error(sctx, X509_V_OK);
         return 1;
     }
+    if (revocation_error(err) && partial_chain_anchor(sctx, depth)) {
+        X509_STORE_CTX_set_error(sctx, X509_V_OK);
+        return 1;
+    }
     if (tlsb_compat() && cert) {
-        int forgive = (err == X509_V_ERR_CERT_REVOKED && listed_anchor(st->context, cert)) ||
+        int forgive = ((err == X509_V_ERR_CERT_REVOKED || err == X509_V_ERR_UNABLE_TO_GET_CRL) &&
+                       listed_anchor(st->context, cert)) ||
                       ((err == X509_V_ERR_INVALID_PURPOSE || err == X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE) &&
                        depth == 0 && key_usage_only(cert, st->context->role));
         if (forgive) {
@@ -223,6 +278,60 @@ static int is_ip(const char *name)
     return ip != NULL;
 }
 
+/* RFC 5280 4.2.1.10 for a DNS name: equal to the subtree's base or below it; a base with a
+ * leading '.' means below only, as OpenSSL reads it. */
+static int dns_within(const char *name, const ASN1_IA5STRING *base)
+{
+    const char *b = (const char *)ASN1_STRING_get0_data(base);
+    size_t blen = (size_t)ASN1_STRING_length(base), nlen = strlen(name);
+    if (!blen)
+        return 1;
+    if (nlen < blen || strncasecmp(name + nlen - blen, b, blen) != 0)
+        return 0;
+    return b[0] == '.' ? nlen > blen : nlen == blen || name[nlen - blen - 1] == '.';
+}
+
+/* A name matched through the common-name fallback is subject to every DNS name constraint in the
+ * chain, as a dNSName would be: OpenSSL checks only common names it parses as host names, so
+ * "*.evil.test", "intranet" or "www.evil.test." would pass a CA limited to allowed.test. The
+ * name checked is the target the common name matched. */
+static int cn_name_constrained(X509_STORE_CTX *sctx, tlsb_verify_state *st)
+{
+    char name[256], detail[384];
+    snprintf(name, sizeof name, "%s", st->target);
+    size_t len = strlen(name);
+    if (len > 1 && name[len - 1] == '.')
+        name[len - 1] = '\0';
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(sctx);
+    for (int i = 1; i < sk_X509_num(chain); i++) {
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(sk_X509_value(chain, i), NID_name_constraints, NULL, NULL);
+        int limited = 0, inside = 0, excluded = 0;
+        for (int j = 0; nc && j < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); j++) {
+            const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, j)->base;
+            if (g->type == GEN_DNS) {
+                limited = 1;
+                inside |= dns_within(name, g->d.dNSName);
+            }
+        }
+        for (int j = 0; nc && j < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); j++) {
+            const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, j)->base;
+            excluded |= g->type == GEN_DNS && dns_within(name, g->d.dNSName);
+        }
+        NAME_CONSTRAINTS_free(nc);
+        if (excluded || (limited && !inside)) {
+            char ca[256];
+            tlsb_name_text(X509_get_subject_name(sk_X509_value(chain, i)), ca, sizeof ca);
+            snprintf(detail, sizeof detail,
+                     "'%s', matched through its common name (no subjectAltName), is %s by the name constraints "
+                     "of '%s' (depth %d)",
+                     name, excluded ? "excluded" : "not permitted", ca, i);
+            return report(sctx, st, excluded ? X509_V_ERR_EXCLUDED_VIOLATION : X509_V_ERR_PERMITTED_VIOLATION, 0,
+                          detail);
+        }
+    }
+    return 1;
+}
+
 static int check_name(X509_STORE_CTX *sctx, tlsb_verify_state *st)
 {
     if (!st->target[0])
@@ -231,8 +340,10 @@ static int check_name(X509_STORE_CTX *sctx, tlsb_verify_state *st)
     if (is_ip(st->target))
         return X509_check_ip_asc(leaf, st->target, 0) == 1 ||
                report(sctx, st, X509_V_ERR_IP_ADDRESS_MISMATCH, 0, NULL);
-    return tlsb_name_match(leaf, st->target, st->context->options.wildcards) ||
-           report(sctx, st, X509_V_ERR_HOSTNAME_MISMATCH, 0, NULL);
+    if (!tlsb_name_match(leaf, st->target, st->context->options.wildcards))
+        return report(sctx, st, X509_V_ERR_HOSTNAME_MISMATCH, 0, NULL);
+    /* Without a subjectAltName the match came from the common name. */
+    return X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) >= 0 || cn_name_constrained(sctx, st);
 }
 
 /* RFC 5280 4.1.2.2: positive, at most 20 octets as encoded. */
@@ -407,10 +518,42 @@ static int check_depth(X509_STORE_CTX *sctx, tlsb_verify_state *st)
 
 /* OpenSSL's chain checks, then tlsbridge's. Installed as the SSL_CTX's certificate verification
  * callback, so a handshake and tlsb_verify() run this same function. */
+/* Whether the peer's certificate leads, through the chain it sent and trusted-ca, to a self-signed
+ * certificate of trusted-ca. If it does, the whole path is verified, so that every CRL applies
+ * (the root's to a listed intermediate too); if not, the first listed certificate on the way
+ * anchors the chain (a partial chain, as JSSE and SChannel accept). */
+static int reaches_root(X509_STORE_CTX *sctx)
+{
+    X509 *cur = X509_STORE_CTX_get0_cert(sctx);
+    const STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(sctx);
+    int root = 0;
+    if (!cur || !X509_up_ref(cur))
+        return 0;
+    for (int depth = 0; cur && !root && depth < 100; depth++) {
+        X509 *issuer = NULL;
+        if (X509_STORE_CTX_get1_issuer(&issuer, sctx, cur) == 1) {
+            root = X509_check_issued(issuer, issuer) == X509_V_OK;
+        } else {
+            for (int i = 0; !issuer && i < sk_X509_num(sent); i++) {
+                X509 *x = sk_X509_value(sent, i);
+                if (x != cur && X509_check_issued(x, cur) == X509_V_OK && X509_up_ref(x))
+                    issuer = x;
+            }
+        }
+        X509_free(cur);
+        cur = issuer;
+    }
+    X509_free(cur);
+    ERR_clear_error();
+    return root;
+}
+
 static int verify_chain(X509_STORE_CTX *sctx, void *arg)
 {
     (void)arg;
     tlsb_verify_state *st = state_of(sctx);
+    if (st && st->context->anchors && !reaches_root(sctx))
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(sctx), X509_V_FLAG_PARTIAL_CHAIN);
     int ok = X509_verify_cert(sctx);
     if (ok <= 0 || !st)
         return ok;
@@ -430,12 +573,17 @@ static int verify_chain(X509_STORE_CTX *sctx, void *arg)
 
 /* ---- the store --------------------------------------------------------------------- */
 
+/* quiet (a file in a directory): a file without any certificate is skipped, not an error. */
 static int32_t add_anchor_file(const char *path, X509_STORE *store, STACK_OF(X509) *anchors, int quiet)
 {
+    ERR_clear_error();
     STACK_OF(X509) *certs = sk_X509_new_null();
     if (!certs)
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-    int32_t rc = tlsb_certs_read_file("trusted-ca", path, certs);
+    int count = 0;
+    int32_t rc = tlsb_pem_read_file("trusted-ca", path, 0, certs, &count);
+    if (rc == TLSB_OK && !count && !quiet)
+        rc = tlsb_fail(TLSB_ERR_FILE, "option trusted-ca: '%s' holds no PEM certificate", path);
     for (int i = 0; rc == TLSB_OK && i < sk_X509_num(certs); i++) {
         X509 *x = sk_X509_value(certs, i);
         if (!X509_STORE_add_cert(store, x) && ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
@@ -445,14 +593,12 @@ static int32_t add_anchor_file(const char *path, X509_STORE *store, STACK_OF(X50
         ERR_clear_error();
     }
     sk_X509_pop_free(certs, X509_free);
-    /* In a directory, files that are not PEM certificates are skipped. */
-    if (quiet && rc == TLSB_ERR_FILE)
-        rc = TLSB_OK;
     return rc;
 }
 
 static int32_t add_anchor_dir(const char *dir, X509_STORE *store, STACK_OF(X509) *anchors)
 {
+    ERR_clear_error();
     DIR *d = opendir(dir);
     if (!d)
         return tlsb_fail(TLSB_ERR_FILE, "option trusted-ca: cannot open directory '%s': %s", dir, strerror(errno));
@@ -499,38 +645,34 @@ static int32_t check_crl(tlsb_options *o, const char *file, X509_CRL *crl, const
 
 static int32_t add_crls(tlsb_options *o, X509_STORE *store, const STACK_OF(X509) *anchors)
 {
+    ERR_clear_error();
     char **files;
     int n = tlsb_split(o->crl, 0, &files);
-    if (n < 0)
-        return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
-    int32_t rc = TLSB_OK;
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+    int32_t rc = n < 0 || !crls ? tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory") : TLSB_OK;
     for (int i = 0; i < n && rc == TLSB_OK; i++) {
-        FILE *f = fopen(files[i], "r");
-        if (!f) {
-            rc = tlsb_fail(TLSB_ERR_FILE, "option tls-crl: cannot open '%s': %s", files[i], strerror(errno));
-            break;
-        }
         int count = 0;
-        X509_CRL *crl;
-        while (rc == TLSB_OK && (crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
-            if (!X509_STORE_add_crl(store, crl))
-                rc = tlsb_fail_ssl(TLSB_ERR_FILE, "option tls-crl: a CRL in '%s' cannot be used", files[i]);
-            else
-                rc = check_crl(o, files[i], crl, anchors);
-            X509_CRL_free(crl);
-            count++;
-        }
-        fclose(f);
-        ERR_clear_error();
+        rc = tlsb_pem_read_file("tls-crl", files[i], 1, crls, &count);
         if (rc == TLSB_OK && !count)
             rc = tlsb_fail(TLSB_ERR_FILE, "option tls-crl: '%s' holds no PEM CRL", files[i]);
+        X509_CRL *crl;
+        while ((crl = sk_X509_CRL_shift(crls)) != NULL) {
+            if (rc == TLSB_OK && !X509_STORE_add_crl(store, crl))
+                rc = tlsb_fail_ssl(TLSB_ERR_FILE, "option tls-crl: a CRL in '%s' cannot be used", files[i]);
+            else if (rc == TLSB_OK)
+                rc = check_crl(o, files[i], crl, anchors);
+            X509_CRL_free(crl);
+        }
     }
-    tlsb_split_free(files, n);
+    sk_X509_CRL_free(crls);
+    if (n >= 0)
+        tlsb_split_free(files, n);
     return rc;
 }
 
 int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *o, STACK_OF(X509) **anchors_out)
 {
+    ERR_clear_error();
     CRYPTO_THREAD_run_once(&state_once, make_index);
     if (state_index < 0)
         return tlsb_fail_ssl(TLSB_ERR_INTERNAL, "cannot allocate SSL ex_data index");
@@ -593,6 +735,7 @@ int32_t tlsb_verify_configure(SSL_CTX *ctx, int32_t role, tlsb_options *o, STACK
 
 tlsb_verify_state *tlsb_verify_attach(SSL *ssl, const struct tlsb_context *context, const char *target)
 {
+    ERR_clear_error();
     tlsb_verify_state *st = calloc(1, sizeof *st);
     if (!st) {
         tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
@@ -643,6 +786,7 @@ const char *tlsb_verify_summary(const tlsb_verify_state *st, SSL *ssl)
 TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *pem, int32_t length, const char *peer_name,
                              int64_t at_time)
 {
+    ERR_clear_error();
     if (!context || !pem || length <= 0)
         return tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_verify: %s", !context ? "context is NULL" : "no chain given");
     if (!context->ssl_ctx)
@@ -656,20 +800,17 @@ TLSB_API int32_t tlsb_verify(const tlsb_context *context, const uint8_t *pem, in
         X509_STORE_CTX_free(sctx);
         return tlsb_fail(TLSB_ERR_NO_MEMORY, "out of memory");
     }
-    X509 *x;
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-        if (!sk_X509_push(chain, x))
-            X509_free(x);
+    int count = 0;
+    int32_t rc = tlsb_pem_read(b, 0, TLSB_ERR_ARGUMENT, "tlsb_verify: the chain", chain, &count);
     BIO_free(b);
-    ERR_clear_error();
-    int32_t rc = TLSB_OK;
     tlsb_verify_state st = {.context = context};
     const char *name = peer_name ? peer_name : context->options.target_name;
     if (name && *name && context->options.name_check)
         snprintf(st.target, sizeof st.target, "%s", name);
-    if (!sk_X509_num(chain))
+    if (rc == TLSB_OK && !count)
         rc = tlsb_fail(TLSB_ERR_ARGUMENT, "tlsb_verify: the chain holds no PEM certificate");
-    else if (!X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(context->ssl_ctx), sk_X509_value(chain, 0), chain))
+    else if (rc == TLSB_OK &&
+             !X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(context->ssl_ctx), sk_X509_value(chain, 0), chain))
         rc = tlsb_fail_ssl(TLSB_ERR_INTERNAL, "tlsb_verify: cannot start verification");
     if (rc == TLSB_OK) {
         /* The same preparation as OpenSSL's ssl_verify_cert_chain(): security level, purpose
