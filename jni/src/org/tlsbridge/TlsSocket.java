@@ -98,7 +98,7 @@ public final class TlsSocket implements Closeable {
 
     /**
      * Runs the handshake now if it has not run yet; a failure throws, and the socket should be
-     * closed (a peer's close_notify in place of the handshake closes it here).
+     * closed.
      */
     public void startHandshake() throws IOException {
         if (handshaken) {
@@ -112,8 +112,8 @@ public final class TlsSocket implements Closeable {
             if (!handshaken) {
                 int rc = run(OP_HANDSHAKE, null, null, 0, 0);
                 if (rc != TlsStatus.OK) {
-                    // TLSB_CLOSED: the peer ended the session before it began, and a second try
-                    // would wait for a handshake that cannot come; JSSE closes the socket too.
+                    // A handshake gives OK or throws; anything else is a result it cannot go on
+                    // with, and a second try would wait for a handshake that cannot come.
                     close();
                     throw unexpected(OP_NAMES[OP_HANDSHAKE], rc);
                 }
