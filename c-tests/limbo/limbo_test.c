@@ -230,7 +230,7 @@ int main(int argc, char **argv)
     int write = argc > 3 && strcmp(argv[3], "--write") == 0;
     char *text = read_all(argv[1]);
     if (!text) {
-        fprintf(stderr, "limbo: cannot read '%s' (set the CMake variable TLSB_LIMBO_JSON): %s\n", argv[1],
+        fprintf(stderr, "limbo: cannot read '%s' (the x509-limbo cases are vendored in c-tests/limbo/data/): %s\n", argv[1],
                 strerror(errno));
         return 1;
     }
