@@ -24,6 +24,8 @@
 #   wild.pem/.key        server cert by ca, SAN DNS:*.tlsbridge.test
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
+#   wild-psl.pem/.key    server cert by ca, SANs DNS:*.github.io (private-section suffix),
+#                        DNS:*.city.kawasaki.jp (exception rule), DNS:*.a.kawasaki.jp (star rule)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
 # Usage: make-certs.sh DIR
 set -euo pipefail
@@ -115,6 +117,7 @@ key keycertsign.key; leaf keycertsign keycertsign.key localhost ca \
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'
+wild wild-psl 'DNS:*.github.io,DNS:*.city.kawasaki.jp,DNS:*.a.kawasaki.jp'
 
 # crl OUT CA [openssl ca options...] — revokes the certificates named by REVOKE (space-separated).
 crl() {
