@@ -122,6 +122,19 @@ int32_t context_status(int role, ...)
     return rc;
 }
 
+int32_t verify_file(tlsb_context *ctx, const char *file, const char *name)
+{
+    FILE *f = fopen(cert(file), "rb");
+    if (!f) {
+        harness_fail(__FILE__, __LINE__, "cannot open %s", cert(file));
+        return TLSB_ERR_FILE;
+    }
+    uint8_t pem[16384];
+    size_t n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    return tlsb_verify(ctx, pem, (int32_t)n, name, 0);
+}
+
 pid_t spawn(char *const argv[], int *to_child, int *from_child)
 {
     /* Close-on-exec: a later child must not hold this child's pipes open (dup2 clears the flag

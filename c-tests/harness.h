@@ -84,6 +84,8 @@ tlsb_context *context_of(int role, ...) __attribute__((sentinel));
 const char *opt(const char *name, const char *file);
 /* Status of building a context from "name=value" strings; the context is freed. */
 int32_t context_status(int role, ...) __attribute__((sentinel));
+/* tlsb_verify of a PEM file from the test PKI (name as tlsb_verify's peer_name; at: now). */
+int32_t verify_file(tlsb_context *ctx, const char *file, const char *name);
 
 /* Starts argv with stdin and stdout+stderr as pipes. */
 pid_t spawn(char *const argv[], int *to_child, int *from_child);

@@ -54,6 +54,77 @@ static void options_command(void)
     CHECK_CONTAINS(r.out, "unknown command 'frobnicate'");
 }
 
+/* -h/--help and --version for the program and for each command; help names the exit statuses. */
+static void help_and_version(void)
+{
+    static char *const commands[] = {"demo", "options", "connect", "serve", "verify", "version", NULL};
+    char version[256], usage[64];
+    snprintf(version, sizeof version, "tlsbridge %s, OpenSSL ", tlsb_version());
+    struct run r;
+    for (char *const *flag = (char *const[]){"-h", "--help", "help", NULL}; *flag; flag++) {
+        tool(&r, NULL, (char *[]){*flag, NULL});
+        CHECK(r.status == 0);
+        CHECK_CONTAINS(r.out, "usage: tlsbridge [-h|--help] [--version] COMMAND [ARGUMENTS...]\n");
+        CHECK_CONTAINS(r.out, "exit status: 0 success; 1 connection, handshake, TLS or verification failure; "
+                              "2 usage, option or file error.\n");
+        for (char *const *c = commands; *c; c++) {
+            snprintf(usage, sizeof usage, "\n  %-8s ", *c);
+            CHECK_CONTAINS(r.out, usage);
+        }
+    }
+    tool(&r, NULL, (char *[]){"--version", NULL});
+    CHECK(r.status == 0);
+    CHECK_CONTAINS(r.out, version);
+    for (char *const *c = commands; *c; c++) {
+        snprintf(usage, sizeof usage, "usage: tlsbridge %s", *c);
+        char *const asks[][3] = {{*c, "--help", NULL}, {*c, "-h", NULL}, {"help", *c, NULL}};
+        for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+            tool(&r, NULL, asks[i]);
+            if (r.status != 0 || !strstr(r.out, usage) || !strstr(r.out, "\nexit status: "))
+                harness_fail(__FILE__, __LINE__, "%s %s: exit %d, expected 0 and its help:\n%s", asks[i][0], asks[i][1],
+                             r.status, r.out);
+        }
+        tool(&r, NULL, (char *[]){*c, "--version", NULL});
+        CHECK(r.status == 0);
+        CHECK_CONTAINS(r.out, version);
+    }
+    tool(&r, NULL, (char *[]){"options", "--bogus", NULL});
+    CHECK(r.status == 2);
+    CHECK_CONTAINS(r.out, "tlsbridge options: unknown flag '--bogus' (see tlsbridge options --help)");
+    tool(&r, NULL, (char *[]){"--bogus", NULL});
+    CHECK(r.status == 2);
+    CHECK_CONTAINS(r.out, "tlsbridge: unknown flag '--bogus'");
+    tool(&r, NULL, (char *[]){"help", "frobnicate", NULL});
+    CHECK(r.status == 2);
+    CHECK_CONTAINS(r.out, "tlsbridge help: unknown command 'frobnicate'");
+    tool(&r, NULL, (char *[]){"verify", (char *)cert("server.pem"), "--name", NULL});
+    CHECK(r.status == 2);
+    CHECK_CONTAINS(r.out, "tlsbridge verify: --name needs a value");
+}
+
+/* Flags may come anywhere among the operands: before, between or after them. */
+static void flags_anywhere(void)
+{
+    const char *own = opt("certificate", "server.pem"), *own_key = opt("certificate-key", "server.key");
+    struct run r;
+    tool(&r, NULL, (char *[]){"options", (char *)own, (char *)own_key, "--server", NULL});
+    CHECK(r.status == 0);
+    CHECK_CONTAINS(r.out, "role: server\n");
+    tool(&r, NULL, (char *[]){"options", (char *)own, "--server", (char *)own_key, NULL});
+    CHECK(r.status == 0);
+    CHECK_CONTAINS(r.out, "role: server\n");
+    tool(&r, NULL, (char *[]){"options", "sec-protocol=TLSv12", "--server", NULL});
+    CHECK(r.status == 2);
+    CHECK_CONTAINS(r.out, "TLSB_ERR_CERT_REQUIRED");
+    const char *ca = opt("trusted-ca", "ca.pem");
+    tool(&r, NULL, (char *[]){"verify", (char *)cert("server.pem"), (char *)ca, "--name", "localhost", NULL});
+    CHECK(r.status == 0);
+    CHECK_CONTAINS(r.out, "verdict: trusted\n");
+    tool(&r, NULL, (char *[]){"verify", (char *)cert("server.pem"), "--name", "nothere", (char *)ca, NULL});
+    CHECK(r.status == 1);
+    CHECK_CONTAINS(r.out, "TLSB_ERR_VERIFY_NAME");
+}
+
 /* `tlsbridge connect` to an `openssl s_server -rev` (which answers each line reversed). */
 static void connect_to_s_server(const char *server_flag, char *const client_opts[], int expect_status,
                                 const char *expect)
@@ -201,6 +272,8 @@ int main(int argc, char **argv)
 {
     static const struct test tests[] = {
         {"options_command", options_command},
+        {"help_and_version", help_and_version},
+        {"flags_anywhere", flags_anywhere},
         {"connect_command", connect_command},
         {"serve_command", serve_command},
         {"demo_command", demo_command},

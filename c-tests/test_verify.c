@@ -24,20 +24,6 @@ FILE *fopen(const char *path, const char *mode)
     return real(path, mode);
 }
 
-/* tlsb_verify of a PEM file from the test PKI. */
-static int32_t verify_file(tlsb_context *ctx, const char *file, const char *name)
-{
-    FILE *f = fopen(cert(file), "rbe");
-    if (!f) {
-        harness_fail(__FILE__, __LINE__, "cannot open %s", cert(file));
-        return TLSB_ERR_FILE;
-    }
-    uint8_t pem[16384];
-    size_t n = fread(pem, 1, sizeof pem, f);
-    fclose(f);
-    return tlsb_verify(ctx, pem, (int32_t)n, name, 0);
-}
-
 /* "name=<pki>/a,<pki>/b" for options that take a list. */
 static const char *opt2(const char *name, const char *a, const char *b)
 {

@@ -39,8 +39,13 @@ static void *read_peer(void *arg)
     return NULL;
 }
 
-int cmd_connect(int argc, char **argv)
+static int cmd_connect(int argc, char **argv)
 {
+    int status = tool_common_flags(&tool_connect, argc, argv);
+    if (status >= 0)
+        return status;
+    argc -= optind;
+    argv += optind;
     char host[256];
     int port;
     if (argc < 1 || tool_host_port(argv[0], "", host, sizeof host, &port) != 0 || port == 0) {
@@ -106,3 +111,12 @@ int cmd_connect(int argc, char **argv)
     tlsb_conn_free(conn);
     return r.status;
 }
+
+const struct tool_command tool_connect = {
+    "connect",
+    "HOST:PORT [NAME=VALUE ...]",
+    "TLS client: stdin to the peer, the peer to stdout (like openssl s_client -quiet)",
+    "  HOST:PORT         the server; [ADDRESS]:PORT for IPv6\n"
+    "  NAME=VALUE        library options (docs/options.md), e.g. trusted-ca=ca.pem\n",
+    "0 the session ended cleanly, 1 connect, handshake, read or write failure, 2 usage or option error",
+    cmd_connect};

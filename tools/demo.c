@@ -218,8 +218,13 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-int cmd_demo(int argc, char **argv)
+static int cmd_demo(int argc, char **argv)
 {
+    int status = tool_common_flags(&tool_demo, argc, argv);
+    if (status >= 0)
+        return status;
+    argc -= optind;
+    argv += optind;
     char dir[] = "/tmp/tlsbridge-demo-XXXXXX";
     if (!mkdtemp(dir) || demo_make_certs(dir) != 0) {
         fprintf(stderr, "tlsbridge demo: cannot make the throwaway PKI in %s\n", dir);
@@ -293,3 +298,12 @@ out:
     remove_dir(dir);
     return rc;
 }
+
+const struct tool_command tool_demo = {
+    "demo",
+    "[NAME=VALUE ...]",
+    "throwaway PKI, native server, C/Java/.NET clients side by side (scripts/demo.sh)",
+    "  NAME=VALUE        more library options for every client, after the demo's own\n",
+    "0 every client that is built succeeded (one not built is reported, not failed), 1 a client failed or\n"
+    "the demo could not start (a bad NAME=VALUE makes every client fail)",
+    cmd_demo};

@@ -50,8 +50,13 @@ static void *echo(void *arg)
     return NULL;
 }
 
-int cmd_serve(int argc, char **argv)
+static int cmd_serve(int argc, char **argv)
 {
+    int status = tool_common_flags(&tool_serve, argc, argv);
+    if (status >= 0)
+        return status;
+    argc -= optind;
+    argv += optind;
     char host[256];
     int port;
     if (argc < 1 || tool_host_port(argv[0], "127.0.0.1", host, sizeof host, &port) != 0) {
@@ -93,3 +98,12 @@ int cmd_serve(int argc, char **argv)
         pthread_detach(tid);
     }
 }
+
+const struct tool_command tool_serve = {
+    "serve",
+    "[HOST:]PORT [NAME=VALUE ...]",
+    "TLS echo server, one thread per connection (prints \"listening on PORT\")",
+    "  [HOST:]PORT       where to listen (default host 127.0.0.1; PORT 0: any free port)\n"
+    "  NAME=VALUE        library options (docs/options.md); certificate= and certificate-key= are needed\n",
+    "runs until killed; 1 cannot listen, 2 usage or option error",
+    cmd_serve};

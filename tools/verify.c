@@ -7,18 +7,6 @@
 
 #include "tool.h"
 
-static void verify_usage(void)
-{
-    fprintf(stderr, "usage: tlsbridge verify [--server] [--name NAME] [--at TIME] CHAIN.pem... [NAME=VALUE ...]\n"
-                    "  CHAIN.pem   the peer's certificate first, then its intermediates (one or more files)\n"
-                    "  --server    check a client certificate as a server would (needs certificate=...\n"
-                    "              certificate-key=..., as for serve); by default check a server's as a client\n"
-                    "  --name      the peer name to check (default: tls-target-name; none: not checked)\n"
-                    "  --at        verification time: seconds since 1970 or YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
-                    "Prints 'verdict: trusted' or 'verdict: rejected' and the reason; exit 0 trusted,\n"
-                    "1 rejected, 2 usage, option or file error.\n");
-}
-
 static int parse_at(const char *s, int64_t *out)
 {
     struct tm tm = {0};
@@ -60,36 +48,41 @@ static int append_file(const char *path, char **buf, size_t *len)
     return rc;
 }
 
-int cmd_verify(int argc, char **argv)
+static int cmd_verify(int argc, char **argv)
 {
-    int role = TLSB_ROLE_CLIENT, files = 0;
+    static const struct option flags[] = {{"server", no_argument, NULL, 's'},
+                                          {"name", required_argument, NULL, 'n'},
+                                          {"at", required_argument, NULL, 'a'},
+                                          TOOL_COMMON_FLAGS};
+    int role = TLSB_ROLE_CLIENT, files = 0, flag;
     const char *name = NULL;
     int64_t at = 0;
+    while ((flag = getopt_long(argc, argv, TOOL_SHORT_FLAGS, flags, NULL)) != -1) {
+        if (flag == 's')
+            role = TLSB_ROLE_SERVER;
+        else if (flag == 'n')
+            name = optarg;
+        else if (flag != 'a')
+            return tool_common_flag(&tool_verify, flag, argv);
+        else if (parse_at(optarg, &at) != 0) {
+            fprintf(stderr, "tlsbridge verify: --at '%s' is neither seconds nor YYYY-MM-DDTHH:MM:SSZ\n", optarg);
+            return EXIT_USAGE;
+        }
+    }
+    /* The operands: NAME=VALUE options, and the chain's files. */
     char *chain = NULL, **options = calloc((size_t)argc + 1, sizeof *options);
     size_t len = 0;
-    int nopt = 0, status = 0;
-    for (int i = 0; status == 0 && i < argc; i++) {
-        if (strcmp(argv[i], "--server") == 0)
-            role = TLSB_ROLE_SERVER;
-        else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (parse_at(argv[++i], &at) != 0) {
-                fprintf(stderr, "tlsbridge verify: --at '%s' is neither seconds nor YYYY-MM-DDTHH:MM:SSZ\n", argv[i]);
-                status = EXIT_USAGE;
-            }
-        } else if (strchr(argv[i], '='))
+    int nopt = 0, status = options ? 0 : EXIT_FAILED;
+    for (int i = optind; status == 0 && i < argc; i++) {
+        if (strchr(argv[i], '='))
             options[nopt++] = argv[i];
-        else if (argv[i][0] == '-') {
-            verify_usage();
-            status = EXIT_USAGE;
-        } else if (append_file(argv[i], &chain, &len) == 0)
+        else if (append_file(argv[i], &chain, &len) == 0)
             files++;
         else
             status = EXIT_USAGE;
     }
     if (status == 0 && !files) {
-        verify_usage();
+        fprintf(stderr, "tlsbridge verify: no CHAIN.pem given (see tlsbridge verify --help)\n");
         status = EXIT_USAGE;
     }
     tlsb_context *ctx = NULL;
@@ -113,3 +106,16 @@ int cmd_verify(int argc, char **argv)
     free(options);
     return status;
 }
+
+const struct tool_command tool_verify = {
+    "verify",
+    "[--server] [--name NAME] [--at TIME] CHAIN.pem... [NAME=VALUE ...]",
+    "check a chain offline as a handshake would: 'verdict: trusted' or 'verdict: rejected'",
+    "  CHAIN.pem         the peer's certificate first, then its intermediates (one or more files)\n"
+    "  NAME=VALUE        library options (docs/options.md), e.g. trusted-ca=ca.pem\n"
+    "      --server      check a client certificate as a server would (needs certificate=...\n"
+    "                    certificate-key=..., as for serve); by default check a server's as a client\n"
+    "      --name NAME   the peer name to check (default: tls-target-name; none: not checked)\n"
+    "      --at TIME     verification time: seconds since 1970 or YYYY-MM-DDTHH:MM:SSZ (default: now)\n",
+    "0 trusted, 1 rejected, 2 usage, option or file error",
+    cmd_verify};

@@ -25,6 +25,8 @@
 #   wild.pem/.key        server cert by ca, SAN DNS:*.tlsbridge.test
 #   wild-suffix.pem/.key server cert by ca, SAN DNS:*.co.uk (a wildcard over a public suffix)
 #   wild-partial.pem/.key server cert by ca, SAN DNS:w*.tlsbridge.test (a partial-label wildcard)
+#   wild-psl.pem/.key    server cert by ca, SANs DNS:*.github.io (private-section suffix),
+#                        DNS:*.city.kawasaki.jp (exception rule), DNS:*.a.kawasaki.jp (star rule)
 #   keycertsign.pem/.key server cert for localhost by ca, CA:FALSE but Key Usage keyCertSign too
 #   nscert.pem/.key      server cert for localhost by ca, Key Usage and EKU fine, nsCertType client only
 #   ec-keycertsign.pem/.key ECDSA server cert for localhost by ca, CA:FALSE, Key Usage keyCertSign only
@@ -139,6 +141,7 @@ eckey ec-keycertsign.key; leaf ec-keycertsign ec-keycertsign.key localhost ca \
 wild wild 'DNS:*.tlsbridge.test'
 wild wild-suffix 'DNS:*.co.uk'
 wild wild-partial 'DNS:w*.tlsbridge.test'
+wild wild-psl 'DNS:*.github.io,DNS:*.city.kawasaki.jp,DNS:*.a.kawasaki.jp'
 
 # Name constraints and the common-name fallback: intermediates under ca that permit only
 # allowed.test / exclude evil.test, and leaves without subjectAltName named only by their CN.

@@ -13,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
+#include <jansson.h>
+
 #include "tlsbridge.h"
 
 struct verdict {
@@ -45,16 +46,24 @@ static char *read_all(const char *path)
     return buf;
 }
 
+/* The string of member key, or NULL when it is missing or not a string. */
+static const char *member_string(const json_t *object, const char *key)
+{
+    return json_string_value(json_object_get(object, key));
+}
+
 /* Writes the strings of a JSON array into one PEM file; returns how many. */
-static int write_pems(const char *path, const json *array)
+static int write_pems(const char *path, const json_t *array)
 {
     FILE *f = fopen(path, "w");
     int n = 0;
-    for (size_t i = 0; f && array && i < array->count; i++)
-        if (array->items[i].type == JSON_STRING) {
-            fputs(array->items[i].string, f);
+    for (size_t i = 0; f && i < json_array_size(array); i++) {
+        const char *pem = json_string_value(json_array_get(array, i));
+        if (pem) {
+            fputs(pem, f);
             n++;
         }
+    }
     if (f)
         fclose(f);
     return n;
@@ -80,19 +89,21 @@ static int64_t parse_time(const char *s)
 }
 
 /* The EKU a role's purpose implies; a case asking for another cannot be expressed. */
-static int eku_expressible(const json *ekus, const char *implied)
+static int eku_expressible(const json_t *ekus, const char *implied)
 {
-    for (size_t i = 0; ekus && i < ekus->count; i++)
-        if (ekus->items[i].type != JSON_STRING || strcmp(ekus->items[i].string, implied) != 0)
+    for (size_t i = 0; i < json_array_size(ekus); i++) {
+        const char *eku = json_string_value(json_array_get(ekus, i));
+        if (!eku || strcmp(eku, implied) != 0)
             return 0;
+    }
     return 1;
 }
 
 /* Verifies one case; fills v and returns 0, or -1 when the case cannot be run (message printed). */
-static int run_case(const json *tc, const char *dir, struct verdict *v, char *reason, size_t reason_size)
+static int run_case(const json_t *tc, const char *dir, struct verdict *v, char *reason, size_t reason_size)
 {
-    const char *id = json_string(tc, "id"), *kind = json_string(tc, "validation_kind");
-    const char *expected = json_string(tc, "expected_result"), *peer = json_string(tc, "peer_certificate");
+    const char *id = member_string(tc, "id"), *kind = member_string(tc, "validation_kind");
+    const char *expected = member_string(tc, "expected_result"), *peer = member_string(tc, "peer_certificate");
     if (!id || !kind || !expected || !peer) {
         fprintf(stderr, "limbo: a test case lacks id, validation_kind, expected_result or peer_certificate\n");
         return -1;
@@ -101,7 +112,7 @@ static int run_case(const json *tc, const char *dir, struct verdict *v, char *re
     snprintf(v->kind, sizeof v->kind, "%s", kind);
     v->expected_ok = strcmp(expected, "SUCCESS") == 0;
     int server_kind = strcmp(kind, "SERVER") == 0;
-    if (!eku_expressible(json_get(tc, "extended_key_usage"), server_kind ? "serverAuth" : "clientAuth")) {
+    if (!eku_expressible(json_object_get(tc, "extended_key_usage"), server_kind ? "serverAuth" : "clientAuth")) {
         fprintf(stderr, "limbo: %s: asks for an extended key usage other than its purpose's\n", id);
         return -1;
     }
@@ -113,12 +124,12 @@ static int run_case(const json *tc, const char *dir, struct verdict *v, char *re
     if (tlsb_config_new(&cfg) != TLSB_OK)
         return -1;
     tlsb_config_set(cfg, "trusted-ca", trusted);
-    write_pems(trusted, json_get(tc, "trusted_certs"));
-    if (write_pems(crls, json_get(tc, "crls")))
+    write_pems(trusted, json_object_get(tc, "trusted_certs"));
+    if (write_pems(crls, json_object_get(tc, "crls")))
         tlsb_config_set(cfg, "tls-crl", crls);
-    const json *max_depth = json_get(tc, "max_chain_depth");
-    if (max_depth && max_depth->type == JSON_NUMBER) {
-        snprintf(depth, sizeof depth, "%d", (int)max_depth->number);
+    const json_t *max_depth = json_object_get(tc, "max_chain_depth");
+    if (json_is_integer(max_depth)) {
+        snprintf(depth, sizeof depth, "%" JSON_INTEGER_FORMAT, json_integer_value(max_depth));
         tlsb_config_set(cfg, "tls-verify-depth", depth);
     }
     if (!server_kind) {
@@ -140,9 +151,9 @@ static int run_case(const json *tc, const char *dir, struct verdict *v, char *re
 
     /* The peer's chain as it would arrive in a handshake: leaf, then the intermediates. */
     size_t len = strlen(peer) + 1;
-    const json *inter = json_get(tc, "untrusted_intermediates");
-    for (size_t i = 0; inter && i < inter->count; i++)
-        len += inter->items[i].type == JSON_STRING ? strlen(inter->items[i].string) + 1 : 0;
+    const json_t *inter = json_object_get(tc, "untrusted_intermediates");
+    for (size_t i = 0; i < json_array_size(inter); i++)
+        len += json_string_length(json_array_get(inter, i)); /* 0 for a non-string */
     char *chain = malloc(len);
     if (!chain) {
         tlsb_context_free(ctx);
@@ -150,13 +161,12 @@ static int run_case(const json *tc, const char *dir, struct verdict *v, char *re
         return -1;
     }
     strcpy(chain, peer);
-    for (size_t i = 0; inter && i < inter->count; i++)
-        if (inter->items[i].type == JSON_STRING)
-            strcat(chain, inter->items[i].string);
+    for (size_t i = 0; i < json_array_size(inter); i++)
+        if (json_is_string(json_array_get(inter, i)))
+            strcat(chain, json_string_value(json_array_get(inter, i)));
 
-    const json *name = json_get(tc, "expected_peer_name");
-    const char *peer_name = server_kind && name && name->type == JSON_OBJECT ? json_string(name, "value") : NULL;
-    int64_t at = parse_time(json_string(tc, "validation_time"));
+    const char *peer_name = server_kind ? member_string(json_object_get(tc, "expected_peer_name"), "value") : NULL;
+    int64_t at = parse_time(member_string(tc, "validation_time"));
     rc = at < 0 ? TLSB_ERR_ARGUMENT
                 : tlsb_verify(ctx, (const uint8_t *)chain, (int32_t)strlen(chain), peer_name ? peer_name : "", at);
     v->ok = rc == TLSB_OK;
@@ -228,33 +238,29 @@ int main(int argc, char **argv)
         return 2;
     }
     int write = argc > 3 && strcmp(argv[3], "--write") == 0;
-    char *text = read_all(argv[1]);
-    if (!text) {
-        fprintf(stderr, "limbo: cannot read '%s' (set the CMake variable TLSB_LIMBO_JSON): %s\n", argv[1],
-                strerror(errno));
-        return 1;
-    }
-    char err[256];
-    json *doc = json_parse(text, err, sizeof err);
-    free(text);
-    const json *cases = json_get(doc, "testcases");
-    if (!cases || cases->type != JSON_ARRAY) {
-        fprintf(stderr, "limbo: '%s': %s\n", argv[1], doc ? "no testcases array" : err);
-        json_free(doc);
+    json_error_t err;
+    json_t *doc = json_load_file(argv[1], 0, &err);
+    const json_t *cases = json_object_get(doc, "testcases");
+    if (!json_is_array(cases)) {
+        if (!doc && err.line > 0)
+            fprintf(stderr, "limbo: '%s' line %d column %d: %s\n", argv[1], err.line, err.column, err.text);
+        else /* cannot be opened: jansson's text says so, with the reason */
+            fprintf(stderr, "limbo: '%s': %s\n", argv[1], doc ? "no testcases array" : err.text);
+        json_decref(doc);
         return 1;
     }
     char dir[] = "/tmp/tlsb-limbo-XXXXXX";
     if (!mkdtemp(dir)) {
         fprintf(stderr, "limbo: mkdtemp: %s\n", strerror(errno));
-        json_free(doc);
+        json_decref(doc);
         return 1;
     }
-    struct verdict *v = calloc(cases->count, sizeof *v);
+    struct verdict *v = calloc(json_array_size(cases), sizeof *v);
     size_t n = 0;
     int broken = 0, agree[2] = {0}, total[2] = {0};
-    for (size_t i = 0; i < cases->count; i++) {
+    for (size_t i = 0; i < json_array_size(cases); i++) {
         char reason[1024];
-        if (run_case(&cases->items[i], dir, &v[n], reason, sizeof reason) != 0) {
+        if (run_case(json_array_get(cases, i), dir, &v[n], reason, sizeof reason) != 0) {
             broken++;
             continue;
         }
@@ -278,6 +284,6 @@ int main(int argc, char **argv)
     if (broken)
         fprintf(stderr, "limbo: %d cases could not be run\n", broken);
     free(v);
-    json_free(doc);
+    json_decref(doc);
     return rc;
 }

@@ -1,78 +1,32 @@
 /* Peer-name matching (RFC 6125) with wildcard rules and the public suffix list
  * (docs/verification.md, "Names and wildcards"). */
 #include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <libpsl.h>
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
 
-/* The ICANN section of the public suffix list, sorted for bsearch. The private section (e.g.
- * s3.amazonaws.com) is left out, as Chromium does: its operators do issue wildcards there. */
-static char **suffixes;
-static size_t suffix_count;
+/* The public suffix list, through libpsl: the newer of its built-in copy and the system's
+ * (Debian `publicsuffix`), so a missing file never drops the protection. NULL only when libpsl
+ * has neither; then every suffix counts as public and wildcards are refused (fail closed). */
+static psl_ctx_t *suffixes;
 static CRYPTO_ONCE suffix_once = CRYPTO_ONCE_STATIC_INIT;
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void load_suffixes(void)
 {
-    FILE *f = fopen(TLSB_PUBLIC_SUFFIX_FILE, "r");
-    if (!f)
-        return;
-    char line[512];
-    int icann = 0;
-    size_t cap = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "===BEGIN ICANN DOMAINS==="))
-            icann = 1;
-        else if (strstr(line, "===END ICANN DOMAINS==="))
-            break;
-        line[strcspn(line, " \t\r\n")] = '\0';
-        if (!icann || !line[0] || line[0] == '/')
-            continue;
-        if (suffix_count == cap) {
-            char **grown = realloc(suffixes, (cap = cap ? cap * 2 : 4096) * sizeof *grown);
-            if (!grown)
-                break;
-            suffixes = grown;
-        }
-        for (char *p = line; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        if (!(suffixes[suffix_count] = strdup(line)))
-            break;
-        suffix_count++;
-    }
-    fclose(f);
-    qsort(suffixes, suffix_count, sizeof *suffixes, compare_strings);
-}
-
-static int has_rule(const char *rule)
-{
-    return bsearch(&rule, suffixes, suffix_count, sizeof *suffixes, compare_strings) != NULL;
+    suffixes = psl_latest(NULL);
 }
 
 int tlsb_public_suffix(const char *domain)
 {
     CRYPTO_THREAD_run_once(&suffix_once, load_suffixes);
-    const char *parent = strchr(domain, '.');
-    if (!parent)
-        return 1; /* every single label is a top-level domain ("*" rule) */
-    char rule[300];
-    snprintf(rule, sizeof rule, "!%s", domain);
-    if (has_rule(rule))
-        return 0;
-    if (has_rule(domain))
-        return 1;
-    snprintf(rule, sizeof rule, "*%s", parent);
-    return has_rule(rule);
+    /* Only the ICANN section counts: the private one (s3.amazonaws.com, github.io) is left out, as
+     * Chromium does, because its operators do issue wildcards there. */
+    return !suffixes || psl_is_public_suffix2(suffixes, domain, PSL_TYPE_ICANN);
 }
 
 /* One DNS-ID against the (lower-case, no trailing dot) host name. */
