@@ -686,6 +686,29 @@ static void plain_text_to_a_tls_server(void)
     }
 }
 
+/* A handshake that failed stays failed: every later call repeats the failure at once instead of
+ * waiting for a flight that cannot come (here: close_notify in place of the ServerHello). */
+static void failed_handshake_stays_failed(void)
+{
+    tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
+    tlsb_conn *conn;
+    REQUIRE_STATUS(tlsb_conn_new_buffer(client, "localhost", &conn), TLSB_OK);
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_WANT_READ);
+    static const uint8_t close_notify[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};
+    CHECK_STATUS(tlsb_conn_feed(conn, close_notify, sizeof close_notify), (int32_t)sizeof close_notify);
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_ERR_HANDSHAKE);
+    char first[512];
+    snprintf(first, sizeof first, "%s", tlsb_last_error());
+    CHECK_CONTAINS(first, "close_notify");
+    CHECK_STATUS(tlsb_conn_handshake(conn), TLSB_ERR_HANDSHAKE);
+    CHECK_STR(tlsb_last_error(), first);
+    uint8_t buf[16];
+    CHECK_STATUS(tlsb_conn_read(conn, buf, sizeof buf), TLSB_ERR_HANDSHAKE);
+    CHECK_STATUS(tlsb_conn_write(conn, buf, sizeof buf), TLSB_ERR_HANDSHAKE);
+    tlsb_conn_free(conn);
+    tlsb_context_free(client);
+}
+
 static void dial_errors(void)
 {
     tlsb_context *client = CLIENT(opt("trusted-ca", "ca.pem"));
@@ -881,6 +904,7 @@ int main(int argc, char **argv)
         {"clear_mode", clear_mode},
         {"peer_vanishes_mid_handshake", peer_vanishes_mid_handshake},
         {"plain_text_to_a_tls_server", plain_text_to_a_tls_server},
+        {"failed_handshake_stays_failed", failed_handshake_stays_failed},
         {"dial_errors", dial_errors},
         {"read_timeout_and_close_from_another_thread", read_timeout_and_close_from_another_thread},
         {"accept_timeout_and_close", accept_timeout_and_close},

@@ -31,6 +31,8 @@ struct tlsb_conn {
     atomic_int peer_closed;     /* clear mode: the peer's end of stream was read (TLS asks the SSL) */
     atomic_int eof_fed;
     atomic_int timeout_ms;      /* each blocking wait's limit; set from any thread */
+    int32_t hs_status;          /* under hs_lock: the status a handshake failed with, 0 if none */
+    char *hs_error;             /* under hs_lock: its message, repeated to every later call */
     char *target;
     char *info[INFO_KEYS];
 };
@@ -447,7 +449,21 @@ static int32_t handshake(tlsb_conn *c)
     if (handshake_is_done(c))
         return TLSB_OK;
     pthread_mutex_lock(&c->hs_lock);
-    int32_t rc = run(c, OP_HANDSHAKE, NULL, 0);
+    int32_t rc;
+    if (c->hs_status) {
+        rc = tlsb_fail(c->hs_status, "%s", c->hs_error ? c->hs_error : tlsb_status_name(c->hs_status));
+    } else {
+        rc = run(c, OP_HANDSHAKE, NULL, 0);
+        /* A failed handshake cannot be resumed (OpenSSL would wait for a flight that never comes
+         * after a close_notify or an alert): every later call gets the same failure. A timeout
+         * or a close of ours is not the handshake's failure. */
+        int kind = tlsb_status_kind(rc);
+        if ((kind == TLSB_KIND_PROTOCOL || kind == TLSB_KIND_VERIFY || kind == TLSB_KIND_TRANSPORT) &&
+            rc != TLSB_ERR_TIMEOUT) {
+            c->hs_status = rc;
+            c->hs_error = strdup(tlsb_last_error());
+        }
+    }
     pthread_mutex_unlock(&c->hs_lock);
     return rc;
 }
@@ -526,6 +542,7 @@ TLSB_API void tlsb_conn_free(tlsb_conn *c)
     for (int i = 0; i < INFO_KEYS; i++)
         free(c->info[i]);
     free(c->target);
+    free(c->hs_error);
     tlsb_context_free(c->context);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->hs_lock);
