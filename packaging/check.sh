@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The packaging checks (issue 14; docs/packaging.md), run by scripts/test.sh after the suites:
+# every face installed the way its users install it, then its first program run with no path
+# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c (default: all).
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:?usage: check.sh BUILD_DIR [STAGE...]}" && pwd)
+shift
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(c)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+bad() { echo "FAILED: $*" >&2; failed=$((failed + 1)); }
+# check WHAT COMMAND...: runs a command whose failure fails the check, output kept on failure.
+check() {
+  local what=$1 log
+  shift
+  log=$(mktemp -p "$work")
+  if "$@" >"$log" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/    /' "$log" >&2; fi
+}
+
+certs=$work/certs
+bash "$top/c-tests/certs/make-certs.sh" "$certs" >/dev/null
+
+# echo_pair SERVER CLIENT: SERVER (a program taking `server CERT KEY` like the C example) serves
+# one echo, CLIENT (taking `client PORT CA`) runs against it; both must succeed.
+echo_pair() {
+  local server=$1 client=$2 out=$work/server.$$.$RANDOM port=""
+  "$server" server "$certs/server.pem" "$certs/server.key" >"$out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do
+    port=$(awk '$1 == "port" {print $2}' "$out")
+    [ -n "$port" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$out"; wait $pid || true; return 1; }
+  "$client" client "$port" "$certs/ca.pem" || { kill $pid 2>/dev/null; wait $pid || true; return 1; }
+  wait $pid
+}
+
+# present ROOT PATH...: each PATH (relative to ROOT, or absolute) exists; names those that do not.
+present() {
+  local root=$1 missing=0 path
+  shift
+  for path in "$@"; do
+    [[ $path = /* ]] || path=$root/$path
+    [ -e "$path" ] || { echo "missing: $path"; missing=1; }
+  done
+  return $missing
+}
+
+# ---- C: cmake --install into a prefix; the example built with pkg-config and with CMake.
+stage_c() {
+  local prefix=$work/prefix ex=$work/c-example
+  check "cmake --install into $prefix" cmake --install "$build" --prefix "$prefix"
+  local libdir
+  libdir=$(dirname "$(find "$prefix" -name libtlsbridge.so.1 -print -quit)")
+  export PKG_CONFIG_PATH=$libdir/pkgconfig
+  local src=$prefix/share/doc/tlsbridge/example
+  mkdir -p "$ex"
+  check "installed files" present "$prefix" "$libdir/libtlsbridge.so.1.0.0" "$libdir/libtlsbridge.so.1" \
+    "$libdir/libtlsbridge.so" "$libdir/libtlsbridge.a" include/tlsbridge.h bin/tlsbridge share/man/man1/tlsbridge.1 \
+    share/doc/tlsbridge/c.md "$libdir/pkgconfig/tlsbridge.pc" "$libdir/cmake/tlsbridge/tlsbridge-config.cmake" \
+    "$libdir/cmake/tlsbridge/tlsbridge-config-version.cmake"
+  check "installed tlsbridge(1) renders" bash -c "man -l '$prefix/share/man/man1/tlsbridge.1' | grep -q 'tlsbridge serve'"
+  check "installed tlsbridge program runs" "$prefix/bin/tlsbridge" version
+  check "pkg-config: version is the library's" test "tlsbridge $(pkg-config --modversion tlsbridge)," = \
+    "$("$prefix/bin/tlsbridge" version | awk '{print $1, $2}')"
+  check "pkg-config: shared build" cc -o "$ex/pc-shared" "$src/tlsb_example.c" $(pkg-config --cflags --libs tlsbridge) -Wl,-rpath,"$libdir"
+  check "pkg-config: static build (Requires.private)" cc -o "$ex/pc-static" "$src/tlsb_example.c" $(pkg-config --cflags tlsbridge) \
+    -Wl,-Bstatic $(pkg-config --static --libs tlsbridge) -Wl,-Bdynamic
+  check "pkg-config: static build needs no libtlsbridge.so.1 nor libssl.so.3" bash -c \
+    "! ldd '$ex/pc-static' | grep -E 'libtlsbridge|libssl|libcrypto'"
+  check "CMake: find_package(tlsbridge 1) shared" bash -c "cmake -S '$src' -B '$ex/cm-shared' -DCMAKE_PREFIX_PATH='$prefix' \
+    -DCMAKE_BUILD_RPATH='$libdir' && cmake --build '$ex/cm-shared'"
+  check "CMake: find_package(tlsbridge 1) static" bash -c "cmake -S '$src' -B '$ex/cm-static' -DCMAKE_PREFIX_PATH='$prefix' \
+    -DTLSB_EXAMPLE_STATIC=ON && cmake --build '$ex/cm-static'"
+  mkdir -p "$ex/v2"
+  printf 'cmake_minimum_required(VERSION 3.16)\nproject(v2 LANGUAGES C)\nfind_package(tlsbridge 2 REQUIRED)\n' >"$ex/v2/CMakeLists.txt"
+  check "CMake: SameMajorVersion refuses find_package(tlsbridge 2)" bash -c \
+    "! cmake -S '$ex/v2' -B '$ex/v2/build' -DCMAKE_PREFIX_PATH='$prefix'"
+  check "C example: pkg-config shared server, CMake shared client" echo_pair "$ex/pc-shared" "$ex/cm-shared/tlsb_example"
+  check "CMake: static build needs no libtlsbridge.so.1" bash -c "! ldd '$ex/cm-static/tlsb_example' | grep libtlsbridge"
+  check "C example: CMake static server, pkg-config static client" echo_pair "$ex/cm-static/tlsb_example" "$ex/pc-static"
+  unset PKG_CONFIG_PATH
+}
+
+for stage in "${stages[@]}"; do
+  "stage_$stage"
+done
+echo "packaging: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
