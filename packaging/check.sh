@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The packaging checks (issue 14; docs/packaging.md), run by scripts/test.sh after the suites:
 # every face installed the way its users install it, then its first program run with no path
-# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c (default: all).
+# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [STAGE...]}" && pwd)
 shift
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(c)
+[ ${#stages[@]} -gt 0 ] || stages=(c dotnet)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,7 +27,8 @@ certs=$work/certs
 bash "$top/c-tests/certs/make-certs.sh" "$certs" >/dev/null
 
 # echo_pair SERVER CLIENT: SERVER (a program taking `server CERT KEY` like the C example) serves
-# one echo, CLIENT (taking `client PORT CA`) runs against it; both must succeed.
+# one echo, CLIENT (taking `client PORT CA`) runs against it; both must succeed. The client's
+# output is also left in $work/client.out.
 echo_pair() {
   local server=$1 client=$2 out=$work/server.$$.$RANDOM port=""
   "$server" server "$certs/server.pem" "$certs/server.key" >"$out" 2>&1 &
@@ -39,7 +40,8 @@ echo_pair() {
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$out"; wait $pid || true; return 1; }
-  "$client" client "$port" "$certs/ca.pem" || { kill $pid 2>/dev/null; wait $pid || true; return 1; }
+  "$client" client "$port" "$certs/ca.pem" | tee "$work/client.out" \
+    || { kill $pid 2>/dev/null; wait $pid || true; return 1; }
   wait $pid
 }
 
@@ -88,6 +90,64 @@ stage_c() {
   check "CMake: static build needs no libtlsbridge.so.1" bash -c "! ldd '$ex/cm-static/tlsb_example' | grep libtlsbridge"
   check "C example: CMake static server, pkg-config static client" echo_pair "$ex/cm-static/tlsb_example" "$ex/pc-static"
   unset PKG_CONFIG_PATH
+}
+
+# The C example's server, for the other faces' clients (built by stage c).
+example_server() {
+  [ -x "$work/c-example/pc-shared" ] || stage_c >/dev/null
+  echo "$work/c-example/pc-shared"
+}
+
+# dotnet_app DIR REFERENCE: a fresh console app (packaging/dotnet-app) in DIR whose csproj holds
+# REFERENCE (a PackageReference or a ProjectReference item).
+dotnet_app() {
+  mkdir -p "$1"
+  cp "$top/packaging/dotnet-app/Program.cs" "$1/"
+  cat >"$1/App.csproj" <<CSPROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <AssemblyName>App</AssemblyName>
+    <Nullable>enable</Nullable>
+  </PropertyGroup>
+  <ItemGroup>
+    $2
+  </ItemGroup>
+</Project>
+CSPROJ
+}
+
+# ---- .NET: the .nupkg from a local folder feed, and a ProjectReference build; run with no
+# environment variable.
+stage_dotnet() {
+  local server feed=$build/dotnet/packages app=$work/dotnet-package ref=$work/dotnet-projectref
+  server=$(example_server)
+  export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 NUGET_PACKAGES=$work/nuget-packages
+  unset TLSBRIDGE_LIBRARY_PATH LD_LIBRARY_PATH
+  check "dotnet pack (target tlsbridge_nupkg)" cmake --build "$build" --target tlsbridge_nupkg
+  local nupkg=$feed/TlsBridge.$(awk '{print $2}' <<<"$("$build/bin/tlsbridge" version)" | tr -d ,).nupkg
+  check "nupkg contents" bash -c "unzip -Z1 '$nupkg' | sort | tee /dev/stderr | grep -cxE \
+    'lib/net10.0/TlsBridge.dll|lib/net10.0/TlsBridge.xml|README.md|runtimes/linux-x64/native/libtlsbridge.so.1' | grep -qx 4"
+  dotnet_app "$app" '<PackageReference Include="TlsBridge" Version="*" />'
+  cat >"$app/nuget.config" <<CONFIG
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$feed" />
+  </packageSources>
+</configuration>
+CONFIG
+  check "fresh console app: restore and build from the local feed" dotnet build "$app/App.csproj" -v:q -o "$app/out"
+  check "fresh console app (package) runs with no path variable" echo_pair "$server" "$app/out/App"
+  check "fresh console app (package) loaded the package's libtlsbridge.so.1" \
+    grep -E "^library: ($NUGET_PACKAGES/tlsbridge/|$app/out/).*runtimes/linux-x64/native/libtlsbridge.so.1\$" "$work/client.out"
+  dotnet_app "$ref" "<ProjectReference Include=\"$top/dotnet/TlsBridge.csproj\" />"
+  check "ProjectReference build" dotnet build "$ref/App.csproj" -v:q -o "$ref/out" --artifacts-path "$ref/artifacts" \
+    -p:TlsBridgeNativeLibrary="$build/lib/libtlsbridge.so.1"
+  check "ProjectReference build copies libtlsbridge.so.1" test -f "$ref/out/libtlsbridge.so.1"
+  check "ProjectReference app runs with no path variable" echo_pair "$server" "$ref/out/App"
+  check "ProjectReference app loaded the copy beside it" grep -x "library: $ref/out/libtlsbridge.so.1" "$work/client.out"
 }
 
 for stage in "${stages[@]}"; do
