@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The packaging checks (issue 14; docs/packaging.md), run by scripts/test.sh after the suites:
 # every face installed the way its users install it, then its first program run with no path
-# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet (default: all).
+# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet java (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [STAGE...]}" && pwd)
 shift
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(c dotnet)
+[ ${#stages[@]} -gt 0 ] || stages=(c dotnet java)
 
+# Every first program must run with nothing set.
+unset TLSBRIDGE_LIBRARY_PATH LD_LIBRARY_PATH
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -124,7 +126,6 @@ stage_dotnet() {
   local server feed=$build/dotnet/packages app=$work/dotnet-package ref=$work/dotnet-projectref
   server=$(example_server)
   export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 NUGET_PACKAGES=$work/nuget-packages
-  unset TLSBRIDGE_LIBRARY_PATH LD_LIBRARY_PATH
   check "dotnet pack (target tlsbridge_nupkg)" cmake --build "$build" --target tlsbridge_nupkg
   local nupkg=$feed/TlsBridge.$(awk '{print $2}' <<<"$("$build/bin/tlsbridge" version)" | tr -d ,).nupkg
   check "nupkg contents" bash -c "unzip -Z1 '$nupkg' | sort | tee /dev/stderr | grep -cxE \
@@ -148,6 +149,32 @@ CONFIG
   check "ProjectReference build copies libtlsbridge.so.1" test -f "$ref/out/libtlsbridge.so.1"
   check "ProjectReference app runs with no path variable" echo_pair "$server" "$ref/out/App"
   check "ProjectReference app loaded the copy beside it" grep -x "library: $ref/out/libtlsbridge.so.1" "$work/client.out"
+}
+
+# ---- Java: the Maven artifacts; a program with only the jar on the class path, no path property.
+stage_java() {
+  local server version maven app=$work/java-app
+  server=$(example_server)
+  version=$("$build/bin/tlsbridge" version | awk '{print $2}' | tr -d ,)
+  maven=$build/java/maven/org/tlsbridge/tlsbridge/$version
+  check "Maven artifacts (target tlsbridge_maven; javadoc with doclint)" cmake --build "$build" --target tlsbridge_maven
+  check "Maven artifacts present" present "$maven" "tlsbridge-$version.jar" "tlsbridge-$version.pom" \
+    "tlsbridge-$version-sources.jar" "tlsbridge-$version-javadoc.jar"
+  check "pom names org.tlsbridge:tlsbridge:$version" bash -c "grep -q '<groupId>org.tlsbridge</groupId>' '$maven/tlsbridge-$version.pom' \
+    && grep -q '<artifactId>tlsbridge</artifactId>' '$maven/tlsbridge-$version.pom' && grep -q '<version>$version</version>' '$maven/tlsbridge-$version.pom'"
+  check "sources jar holds the sources" bash -c "unzip -Z1 '$maven/tlsbridge-$version-sources.jar' | grep -qx org/tlsbridge/TlsSocket.java"
+  check "javadoc jar holds the API pages" bash -c "unzip -Z1 '$maven/tlsbridge-$version-javadoc.jar' | grep -qx org/tlsbridge/TlsSocket.html"
+  local jar=$maven/tlsbridge-$version.jar
+  check "jar: natives for this platform, no demo" bash -c "unzip -Z1 '$jar' | grep -qx 'META-INF/native/linux-$(uname -m)/libtlsbridge_jni.so' \
+    && unzip -Z1 '$jar' | grep -qx 'META-INF/native/linux-$(uname -m)/libtlsbridge.so.1' && ! unzip -Z1 '$jar' | grep -q demo/"
+  check "jar: module org.tlsbridge" bash -c "jar --describe-module --file '$jar' | grep -q '^org.tlsbridge@$version automatic'"
+  mkdir -p "$app/tmp"
+  # The program as its user runs it: java's source launcher, the jar alone on the class path.
+  printf '#!/bin/sh\nexec java -Djava.io.tmpdir=%s -cp %s %s "$@"\n' "$app/tmp" "$jar" "$top/packaging/java-app/App.java" >"$app/run"
+  chmod +x "$app/run"
+  check "Java program with only the jar runs with no path property" echo_pair "$server" "$app/run"
+  check "Java program loaded the jar's natives" grep -q "^library: jar:META-INF/native/" "$work/client.out"
+  check "the extracted natives are removed once loaded" bash -c "[ -z \"\$(ls -A '$app/tmp')\" ]"
 }
 
 for stage in "${stages[@]}"; do
