@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The packaging checks (issue 14; docs/packaging.md), run by scripts/test.sh after the suites:
 # every face installed the way its users install it, then its first program run with no path
-# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet java (default: all).
+# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet java deb (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [STAGE...]}" && pwd)
 shift
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(c dotnet java)
+[ ${#stages[@]} -gt 0 ] || stages=(c dotnet java deb)
 
 # Every first program must run with nothing set.
 unset TLSBRIDGE_LIBRARY_PATH LD_LIBRARY_PATH
@@ -175,6 +175,54 @@ stage_java() {
   check "Java program with only the jar runs with no path property" echo_pair "$server" "$app/run"
   check "Java program loaded the jar's natives" grep -q "^library: jar:META-INF/native/" "$work/client.out"
   check "the extracted natives are removed once loaded" bash -c "[ -z \"\$(ls -A '$app/tmp')\" ]"
+}
+
+# ---- Debian: the three .debs from a /usr build, their files and dependencies; unpacked into a
+# clean root (dpkg -x), where the C example is built against them with pkg-config and CMake.
+stage_deb() {
+  local tree=$work/deb-build debs=$work/debs root=$work/deb-root version arch ex=$work/deb-example server
+  server=$(example_server)
+  check "configure and build a /usr tree for the packages" bash -c "cmake -S '$top' -B '$tree' -DCMAKE_INSTALL_PREFIX=/usr \
+    -DTLSB_JAVA=OFF -DTLSB_DOTNET=OFF >/dev/null && cmake --build '$tree' -j2 --target tlsbridge tlsbridge_static tlsbridge_tool"
+  check "cpack -G DEB" bash -c "cd '$tree' && cpack -G DEB -B '$debs'"
+  version=$("$tree/bin/tlsbridge" version | awk '{print $2}' | tr -d ,)
+  arch=$(dpkg --print-architecture)
+  local multiarch lib dev tool
+  multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+  lib=$debs/libtlsbridge1_${version}_$arch.deb dev=$debs/libtlsbridge-dev_${version}_$arch.deb tool=$debs/tlsbridge_${version}_$arch.deb
+  check "three packages" present / "$lib" "$dev" "$tool"
+  # files DEB EXPECTED...: the package's regular files and links are exactly EXPECTED.
+  files() {
+    local deb=$1
+    shift
+    diff <(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | sort) <(printf '%s\n' "$@" | sort)
+  }
+  local L=/usr/lib/$multiarch
+  check "libtlsbridge1 files" files "$lib" $L/libtlsbridge.so.1 $L/libtlsbridge.so.$version
+  check "libtlsbridge-dev files" bash -c "$(declare -f files); files '$dev' /usr/include/tlsbridge.h $L/libtlsbridge.so $L/libtlsbridge.a \
+    $L/pkgconfig/tlsbridge.pc $L/cmake/tlsbridge/tlsbridge-config.cmake $L/cmake/tlsbridge/tlsbridge-config-version.cmake \
+    $L/cmake/tlsbridge/tlsbridge-targets.cmake $L/cmake/tlsbridge/tlsbridge-targets-relwithdebinfo.cmake \
+    /usr/share/doc/tlsbridge/example/CMakeLists.txt /usr/share/doc/tlsbridge/example/tlsb_example.c \
+    \$(cd '$top' && ls README.md docs/*.md | sed 's|^docs/||; s|^|/usr/share/doc/tlsbridge/|')"
+  check "tlsbridge files" files "$tool" /usr/bin/tlsbridge /usr/share/man/man1/tlsbridge.1
+  check "libtlsbridge1 depends on libc6 and libssl3" bash -c "dpkg-deb -f '$lib' Depends | grep -q 'libssl3 (>= 3' \
+    && dpkg-deb -f '$lib' Depends | grep -q 'libc6 (>='"
+  check "libtlsbridge-dev depends on libtlsbridge1 (= $version) and libssl-dev" bash -c \
+    "dpkg-deb -f '$dev' Depends | grep -q 'libtlsbridge1 (= $version)' && dpkg-deb -f '$dev' Depends | grep -q libssl-dev"
+  check "tlsbridge depends on libtlsbridge1 and libssl3" bash -c \
+    "dpkg-deb -f '$tool' Depends | grep -q 'libtlsbridge1 (>= $version)' && dpkg-deb -f '$tool' Depends | grep -q libssl3"
+  check "libtlsbridge1: shlibs and the ldconfig trigger" bash -c "dpkg-deb -I '$lib' shlibs | grep -qx 'libtlsbridge 1 libtlsbridge1 (>= $version)' \
+    && dpkg-deb -I '$lib' triggers | grep -qx 'activate-noawait ldconfig'"
+  check "libtlsbridge1: sections" bash -c "[ \"\$(dpkg-deb -f '$lib' Section)\" = libs ] && [ \"\$(dpkg-deb -f '$dev' Section)\" = libdevel ]"
+  mkdir -p "$root" "$ex"
+  for deb in "$lib" "$dev" "$tool"; do dpkg -x "$deb" "$root"; done
+  check "installed program runs from the unpacked root" env LD_LIBRARY_PATH="$root$L" "$root/usr/bin/tlsbridge" version
+  check "C example against the packages: pkg-config" bash -c "PKG_CONFIG_PATH='$root$L/pkgconfig' && export PKG_CONFIG_PATH \
+    && cc -o '$ex/pc' '$root/usr/share/doc/tlsbridge/example/tlsb_example.c' \$(pkg-config --cflags --libs tlsbridge) -Wl,-rpath,'$root$L'"
+  check "C example against the packages: CMake" bash -c "cmake -S '$root/usr/share/doc/tlsbridge/example' -B '$ex/cm' \
+    -DCMAKE_PREFIX_PATH='$root/usr' -DCMAKE_BUILD_RPATH='$root$L' && cmake --build '$ex/cm'"
+  check "C example against the packages runs" echo_pair "$ex/cm/tlsb_example" "$ex/pc"
+  check "... on the packaged library" bash -c "ldd '$ex/pc' | grep -q '$root$L/libtlsbridge.so.1'"
 }
 
 for stage in "${stages[@]}"; do
