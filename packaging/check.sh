@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The packaging checks (issue 14; docs/packaging.md), run by scripts/test.sh after the suites:
 # every face installed the way its users install it, then its first program run with no path
-# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet java deb (default: all).
+# variable. Usage: check.sh BUILD_DIR [STAGE...]; stages: c dotnet java deb static (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [STAGE...]}" && pwd)
 shift
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(c dotnet java deb)
+[ ${#stages[@]} -gt 0 ] || stages=(c dotnet java deb static)
 
 # Every first program must run with nothing set.
 unset TLSBRIDGE_LIBRARY_PATH LD_LIBRARY_PATH
@@ -223,6 +223,27 @@ stage_deb() {
     -DCMAKE_PREFIX_PATH='$root/usr' -DCMAKE_BUILD_RPATH='$root$L' && cmake --build '$ex/cm'"
   check "C example against the packages runs" echo_pair "$ex/cm/tlsb_example" "$ex/pc"
   check "... on the packaged library" bash -c "ldd '$ex/pc' | grep -q '$root$L/libtlsbridge.so.1'"
+}
+
+# ---- Self-contained: -DTLSB_OPENSSL_STATIC=ON; the C suite on it (test_side_by_side: beside
+# the system libssl in one process), its exports and imports, and the .NET face next to SslStream.
+stage_static() {
+  local tree=$work/static-build limbo lib
+  limbo=$(sed -n 's/^TLSB_LIMBO_JSON:FILEPATH=//p' "$build/CMakeCache.txt")
+  check "configure and build with -DTLSB_OPENSSL_STATIC=ON" bash -c "cmake -S '$top' -B '$tree' -DTLSB_OPENSSL_STATIC=ON \
+    -DTLSB_JAVA=OFF -DTLSB_DOTNET=OFF \${limbo:+-DTLSB_LIMBO_JSON='$limbo'} >/dev/null && cmake --build '$tree' -j2"
+  lib=$tree/lib/libtlsbridge.so.1
+  check "static build: needs no libssl.so.3 nor libcrypto.so.3" bash -c "! readelf -d '$lib' | grep NEEDED | grep -E 'libssl|libcrypto'"
+  check "static build: exports only tlsb_* (no OpenSSL symbol)" bash -c \
+    "[ -z \"\$(nm -D --defined-only '$lib' | awk '\$2 != \"A\" && \$3 !~ /^tlsb_/')\" ]"
+  check "static build: C suite, test_side_by_side included" bash -c "cd '$tree' && ctest -j2 --output-on-failure"
+  local tests=$build/dotnet-tests/TlsBridge.Tests.dll
+  if [ -f "$tests" ]; then
+    check "static build: .NET face next to SslStream in one process" env TLSBRIDGE_LIBRARY_PATH="$lib" TLSB_TEST_CERTS="$certs" \
+      dotnet test "$tests" --filter "FullyQualifiedName~SslStreamInterop"
+  else
+    bad "static build: .NET face next to SslStream: $tests is not built"
+  fi
 }
 
 for stage in "${stages[@]}"; do
