@@ -25,6 +25,9 @@ check() {
   if "$@" >"$log" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/    /' "$log" >&2; fi
 }
 
+[ -x "$build/bin/tlsbridge" ] || { echo "check.sh: $build is not built (bash scripts/setup.sh $build)" >&2; exit 2; }
+# The version the build makes, e.g. 1.0.0 (file names of the artifacts carry it).
+version=$("$build/bin/tlsbridge" version | awk '{print $2}' | tr -d ,)
 certs=$work/certs
 bash "$top/c-tests/certs/make-certs.sh" "$certs" >/dev/null
 
@@ -42,7 +45,7 @@ echo_pair() {
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$out"; wait $pid || true; return 1; }
-  "$client" client "$port" "$certs/ca.pem" | tee "$work/client.out" \
+  timeout 120 "$client" client "$port" "$certs/ca.pem" | tee "$work/client.out" \
     || { kill $pid 2>/dev/null; wait $pid || true; return 1; }
   wait $pid
 }
@@ -67,7 +70,7 @@ stage_c() {
   export PKG_CONFIG_PATH=$libdir/pkgconfig
   local src=$prefix/share/doc/tlsbridge/example
   mkdir -p "$ex"
-  check "installed files" present "$prefix" "$libdir/libtlsbridge.so.1.0.0" "$libdir/libtlsbridge.so.1" \
+  check "installed files" present "$prefix" "$libdir/libtlsbridge.so.$version" "$libdir/libtlsbridge.so.1" \
     "$libdir/libtlsbridge.so" "$libdir/libtlsbridge.a" include/tlsbridge.h bin/tlsbridge share/man/man1/tlsbridge.1 \
     share/doc/tlsbridge/c.md "$libdir/pkgconfig/tlsbridge.pc" "$libdir/cmake/tlsbridge/tlsbridge-config.cmake" \
     "$libdir/cmake/tlsbridge/tlsbridge-config-version.cmake"
@@ -127,7 +130,7 @@ stage_dotnet() {
   server=$(example_server)
   export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 NUGET_PACKAGES=$work/nuget-packages
   check "dotnet pack (target tlsbridge_nupkg)" cmake --build "$build" --target tlsbridge_nupkg
-  local nupkg=$feed/TlsBridge.$(awk '{print $2}' <<<"$("$build/bin/tlsbridge" version)" | tr -d ,).nupkg
+  local nupkg=$feed/TlsBridge.$version.nupkg
   check "nupkg contents" bash -c "unzip -Z1 '$nupkg' | sort | tee /dev/stderr | grep -cxE \
     'lib/net10.0/TlsBridge.dll|lib/net10.0/TlsBridge.xml|README.md|runtimes/linux-x64/native/libtlsbridge.so.1' | grep -qx 4"
   dotnet_app "$app" '<PackageReference Include="TlsBridge" Version="*" />'
@@ -153,9 +156,8 @@ CONFIG
 
 # ---- Java: the Maven artifacts; a program with only the jar on the class path, no path property.
 stage_java() {
-  local server version maven app=$work/java-app
+  local server maven app=$work/java-app
   server=$(example_server)
-  version=$("$build/bin/tlsbridge" version | awk '{print $2}' | tr -d ,)
   maven=$build/java/maven/org/tlsbridge/tlsbridge/$version
   check "Maven artifacts (target tlsbridge_maven; javadoc with doclint)" cmake --build "$build" --target tlsbridge_maven
   check "Maven artifacts present" present "$maven" "tlsbridge-$version.jar" "tlsbridge-$version.pom" \
@@ -180,12 +182,11 @@ stage_java() {
 # ---- Debian: the three .debs from a /usr build, their files and dependencies; unpacked into a
 # clean root (dpkg -x), where the C example is built against them with pkg-config and CMake.
 stage_deb() {
-  local tree=$work/deb-build debs=$work/debs root=$work/deb-root version arch ex=$work/deb-example server
+  local tree=$work/deb-build debs=$work/debs root=$work/deb-root arch ex=$work/deb-example server
   server=$(example_server)
   check "configure and build a /usr tree for the packages" bash -c "cmake -S '$top' -B '$tree' -DCMAKE_INSTALL_PREFIX=/usr \
     -DTLSB_JAVA=OFF -DTLSB_DOTNET=OFF >/dev/null && cmake --build '$tree' -j2 --target tlsbridge tlsbridge_static tlsbridge_tool"
   check "cpack -G DEB" bash -c "cd '$tree' && cpack -G DEB -B '$debs'"
-  version=$("$tree/bin/tlsbridge" version | awk '{print $2}' | tr -d ,)
   arch=$(dpkg --print-architecture)
   local multiarch lib dev tool
   multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
