@@ -5,7 +5,10 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix libpsl-dev libjansson-dev abigail-tools)
+# dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps); unzip, man-db: packaging/check.sh.
+packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix
+  libpsl-dev libjansson-dev abigail-tools
+  dpkg-dev file unzip man-db)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

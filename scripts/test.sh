@@ -9,3 +9,6 @@ bash "$top/scripts/setup.sh" "$top/build"
 bash "$top/scripts/setup.sh" "$top/build-asan" -DTLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j2)
+
+# Packaging: every face installed as its users install it (docs/packaging.md).
+bash "$top/packaging/check.sh" "$top/build"

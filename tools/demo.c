@@ -266,17 +266,20 @@ static int cmd_demo(int argc, char **argv)
     pthread_create(&tid, NULL, serve, &srv);
 
     /* The build tree: this program is <build>/bin/tlsbridge. */
-    char self[PATH_MAX], build[PATH_MAX], jar[PATH_MAX + 32], lib[PATH_MAX + 32], dll[PATH_MAX + 48];
+    char self[PATH_MAX], build[PATH_MAX], jar[PATH_MAX + 32], cp[2 * PATH_MAX + 64], lib[PATH_MAX + 32],
+        dll[PATH_MAX + 48];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = '\0';
     snprintf(build, sizeof build, "%s", dirname(dirname(self)));
-    snprintf(jar, sizeof jar, "%s/java/tlsbridge.jar", build);
+    /* The demo client has its own jar, beside the library's. */
+    snprintf(jar, sizeof jar, "%s/java/tlsbridge-demo.jar", build);
+    snprintf(cp, sizeof cp, "%s:%s/java/tlsbridge.jar", jar, build);
     snprintf(lib, sizeof lib, "-Djava.library.path=%s/lib", build);
     snprintf(dll, sizeof dll, "%s/dotnet/demo/TlsBridge.Demo.dll", build);
 
     struct face faces[3] = {{.name = "C"}, {.name = "Java"}, {.name = ".NET"}};
     c_client(&faces[0], port, client_count, client_opts);
-    char *java[] = {"java", lib, "-cp", jar, "org.tlsbridge.demo.DemoClient", NULL};
+    char *java[] = {"java", lib, "-cp", cp, "org.tlsbridge.demo.DemoClient", NULL};
     managed_client(&faces[1], "java", jar, java, port, client_count, client_opts);
     char *dotnet[] = {"dotnet", dll, NULL};
     managed_client(&faces[2], "dotnet", dll, dotnet, port, client_count, client_opts);

@@ -10,9 +10,11 @@ namespace TlsBridge;
 
 /// <summary>Finds and loads libtlsbridge.so.1, and tells about the loaded library.</summary>
 /// <remarks>Order: <see cref="LibraryPath"/> if set in code, else the environment variable
-/// TLSBRIDGE_LIBRARY_PATH (a file, or a directory holding libtlsbridge.so.1); then the
-/// directory of this assembly; then the system loader (LD_LIBRARY_PATH, ld.so.cache). An
-/// explicit path is the only one tried. A failure names every path tried.</remarks>
+/// TLSBRIDGE_LIBRARY_PATH (a file, or a directory holding libtlsbridge.so.1): an explicit path is
+/// the only one tried. Otherwise the app's native search directories (where the .NET host puts
+/// the TlsBridge package's runtimes/linux-x64/native/libtlsbridge.so.1, and the app's own
+/// directory), then the directory of this assembly, then the system loader (LD_LIBRARY_PATH,
+/// ld.so.cache). A failure names every path tried.</remarks>
 public static class TlsBridgeLibrary
 {
     public const string EnvironmentVariable = "TLSBRIDGE_LIBRARY_PATH";
@@ -85,9 +87,21 @@ public static class TlsBridgeLibrary
             }
             yield break; // an explicit choice is never silently replaced by another copy
         }
+        // The host's list for this app: the package's native asset folder (from deps.json) and the
+        // app's directory. DllImport's own probing would look there for libtlsbridge.so, not .so.1.
+        var directories = new List<string>();
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirectories)
+            directories.AddRange(searchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         string? assemblyDirectory = Path.GetDirectoryName(assembly.Location);
         if (!string.IsNullOrEmpty(assemblyDirectory))
-            yield return Path.Combine(assemblyDirectory, SoName);
+            directories.Add(assemblyDirectory);
+        var seen = new HashSet<string>();
+        foreach (string directory in directories)
+        {
+            string candidate = Path.Combine(Path.GetFullPath(directory), SoName);
+            if (seen.Add(candidate))
+                yield return candidate;
+        }
         yield return SoName; // the system loader's own search
     }
 }

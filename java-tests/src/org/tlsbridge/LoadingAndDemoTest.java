@@ -27,8 +27,9 @@ class LoadingAndDemoTest {
         return new Object[] {out + "\n--stderr--\n" + err, p.exitValue()};
     }
 
+    /** The library jar and the demo jar, which no longer lives in the library's. */
     private static String jar() {
-        return TestEnv.path("TLSB_JAR").toString();
+        return TestEnv.path("TLSB_DEMO_JAR") + java.io.File.pathSeparator + TestEnv.path("TLSB_JAR");
     }
 
     private static Path libraryDir() {
@@ -75,6 +76,48 @@ class LoadingAndDemoTest {
             assertEquals("echo: ok", lines[5]);
             assertTrue(!output.contains("WARNING"), output);
         }
+    }
+
+    /** A new user's first run: only the jars on the class path, no library path of any kind. */
+    @Test
+    void theJarAloneLoadsTheNativesItCarries() throws Exception {
+        try (NativeServer server = NativeServer.withTestCertificate()) {
+            Object[] run = java("-Xcheck:jni", "-cp", jar(), "org.tlsbridge.demo.DemoClient", "localhost",
+                    String.valueOf(server.port()), "trusted-ca=" + TestEnv.cert("ca.pem"));
+            String output = (String) run[0];
+            assertEquals(0, run[1], output);
+            assertTrue(output.contains("echo: ok"), output);
+            assertTrue(!output.contains("WARNING"), output);
+        }
+    }
+
+    @Test
+    void theJarCarriesBothLibrariesForThisPlatformAndAModuleName() throws Exception {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(TestEnv.path("TLSB_JAR").toFile())) {
+            String folder = NativeLoader.RESOURCE_DIR + NativeLoader.platform() + "/";
+            assertTrue(jar.getEntry(folder + "libtlsbridge_jni.so") != null, folder);
+            assertTrue(jar.getEntry(folder + "libtlsbridge.so.1") != null, folder);
+            assertEquals("org.tlsbridge", jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name"));
+            assertTrue(jar.getEntry("org/tlsbridge/demo/DemoClient.class") == null, "the demo is in the library jar");
+        }
+    }
+
+    /** tlsbridge.library.path, then java.library.path, win over the jar's copies. */
+    @Test
+    void configuredPathsWinOverTheJar() throws Exception {
+        String probe = LoadProbe.class.getName();
+        String classPath = Paths.get(LoadProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                + java.io.File.pathSeparator + TestEnv.path("TLSB_JAR");
+        String jni = libraryDir().resolve("libtlsbridge_jni.so").toString();
+        Object[] byProperty = java("-D" + Native.PATH_PROPERTY + "=" + libraryDir(), "-cp", classPath, probe);
+        assertEquals(0, byProperty[1], (String) byProperty[0]);
+        assertTrue(((String) byProperty[0]).startsWith("loaded from: " + jni + "\n"), (String) byProperty[0]);
+        Object[] byLibraryPath = java("-Djava.library.path=" + libraryDir(), "-cp", classPath, probe);
+        assertEquals(0, byLibraryPath[1], (String) byLibraryPath[0]);
+        assertTrue(((String) byLibraryPath[0]).startsWith("loaded from: " + jni + "\n"), (String) byLibraryPath[0]);
+        Object[] fromJar = java("-cp", classPath, probe);
+        assertEquals(0, fromJar[1], (String) fromJar[0]);
+        assertTrue(((String) fromJar[0]).startsWith("loaded from: jar:META-INF/native/"), (String) fromJar[0]);
     }
 
     @Test

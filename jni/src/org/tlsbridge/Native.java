@@ -1,12 +1,6 @@
 package org.tlsbridge;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Every native method of the Java face, registered by JNI_OnLoad in tlsbridge_jni.c. Strings cross
@@ -35,7 +29,7 @@ final class Native {
     static final int INFO_SESSION_REUSED = 8;
 
     /** Why the library could not be loaded, or null when it was. */
-    private static final String LOAD_FAILURE = load();
+    private static final String LOAD_FAILURE = NativeLoader.load();
 
     private Native() {
     }
@@ -44,34 +38,6 @@ final class Native {
     static void ensureLoaded() {
         if (LOAD_FAILURE != null) {
             throw new UnsatisfiedLinkError(LOAD_FAILURE);
-        }
-    }
-
-    private static String load() {
-        String file = System.mapLibraryName(LIBRARY);
-        String dir = System.getProperty(PATH_PROPERTY);
-        List<Path> tried = new ArrayList<>();
-        try {
-            if (dir != null && !dir.isEmpty()) {
-                Path path = Paths.get(dir, file).toAbsolutePath();
-                tried.add(path);
-                System.load(path.toString());
-            } else {
-                for (String entry : System.getProperty("java.library.path", "").split(File.pathSeparator)) {
-                    tried.add(Paths.get(entry.isEmpty() ? "." : entry, file).toAbsolutePath());
-                }
-                System.loadLibrary(LIBRARY);
-            }
-            return null;
-        } catch (LinkageError e) {
-            StringBuilder text = new StringBuilder("tlsbridge: cannot load the JNI library ").append(file)
-                    .append(": ").append(e.getMessage()).append("\n  tried:");
-            for (Path path : tried) {
-                text.append("\n    ").append(path).append(Files.exists(path) ? " (exists but failed to load)" : " (missing)");
-            }
-            return text.append("\n  fix: start java with -D").append(PATH_PROPERTY)
-                    .append("=DIR (or -Djava.library.path=DIR), where DIR holds ").append(file)
-                    .append(" and libtlsbridge.so.1 next to each other").toString();
         }
     }
 

@@ -5,6 +5,15 @@ public final class TlsBridge {
     private TlsBridge() {
     }
 
+    /**
+     * Where the JNI library was loaded from: its path, or {@code jar:META-INF/native/<platform>/...}
+     * when it came from this jar (see docs/java.md, Loading). Loads the library if not yet done.
+     */
+    public static String loadedFrom() {
+        Native.ensureLoaded();
+        return NativeLoader.loadedFrom();
+    }
+
     /** The core's version, e.g. "1.0.0". */
     public static String version() {
         Native.ensureLoaded();
