@@ -214,8 +214,8 @@ static void file_row(const struct file_row *r)
         harness_fail(__FILE__, __LINE__, "%s: got %s, expected %s: %s", row, tlsb_status_name(rc),
                      tlsb_status_name(r->status), msg);
     if (!strstr(msg, r->option) || !strstr(msg, path) || (r->says && !strstr(msg, r->says)))
-        harness_fail(__FILE__, __LINE__, "%s: the message '%s' does not name the option, '%s'%s%s", row, msg, path,
-                     r->says ? " and " : "", r->says ? r->says : "");
+        harness_fail(__FILE__, __LINE__, "%s: the message '%s' does not contain '%s', '%s'%s%s%s", row, msg, r->option,
+                     path, r->says ? " and '" : "", r->says ? r->says : "", r->says ? "'" : "");
     if (open_fds() != fds)
         harness_fail(__FILE__, __LINE__, "%s: %d descriptors open before, %d after", row, fds, open_fds());
     if (r->pending && harness_failures > failures)
