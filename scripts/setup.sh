@@ -5,7 +5,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix)
+packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix
+  clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
