@@ -5,10 +5,11 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps); unzip, man-db: packaging/check.sh.
+# clang-14, libclang-rt-14-dev: the fuzzers (libFuzzer). dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps); unzip, man-db: packaging/check.sh.
 packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix
   libpsl-dev libjansson-dev abigail-tools
-  dpkg-dev file unzip man-db)
+  dpkg-dev file unzip man-db
+  clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
