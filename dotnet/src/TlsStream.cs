@@ -171,9 +171,9 @@ public sealed class TlsStream : Stream
             CancellationToken token = linked?.Token ?? (waits ? DisposedToken : default);
             while (true)
             {
-                (int rc, TlsException? error) = async && _transport.InvokeBlocks
+                (int rc, Exception? error) = async && _transport.InvokeBlocks
                     ? await InvokeOnPool(conn, op, buffer, length).ConfigureAwait(false)
-                    : (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e);
+                    : (Transport.Invoke(conn, op, buffer, length, out Exception? e), e);
                 if (error != null)
                 {
                     // Send what the failure produced (an alert) so the peer learns why.
@@ -203,8 +203,8 @@ public sealed class TlsStream : Stream
 
     // A method of its own: the closure is allocated only when a call goes to the pool, not on
     // every DriveAsync.
-    private static Task<(int, TlsException?)> InvokeOnPool(SafeConnHandle conn, ConnOp op, nint buffer, int length) =>
-        Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e));
+    private static Task<(int, Exception?)> InvokeOnPool(SafeConnHandle conn, ConnOp op, nint buffer, int length) =>
+        Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out Exception? e), e));
 
     /// <summary>Cancelled by Dispose, to end the transport's waits.</summary>
     private CancellationToken DisposedToken

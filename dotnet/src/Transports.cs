@@ -38,8 +38,9 @@ internal abstract class Transport
     public abstract void Close();
 
     /// <summary>Calls the core; a failure is turned into its exception at once, on this thread,
-    /// because the message is thread-local.</summary>
-    public static unsafe int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out TlsException? error)
+    /// because the message is thread-local. What is left is progress: bytes, TLSB_OK, TLSB_WANT_*,
+    /// or (reads only) TLSB_CLOSED, the end of the stream.</summary>
+    public static unsafe int Invoke(SafeConnHandle conn, ConnOp op, nint buffer, int length, out Exception? error)
     {
         int rc = op switch
         {
@@ -48,11 +49,22 @@ internal abstract class Transport
             ConnOp.Write => Native.tlsb_conn_write(conn, (byte*)buffer, length),
             _ => Native.tlsb_conn_shutdown(conn),
         };
-        error = rc < 0 && rc is not ((int)TlsStatus.TLSB_WANT_READ or (int)TlsStatus.TLSB_WANT_WRITE or (int)TlsStatus.TLSB_CLOSED)
-            ? TlsException.FromLastError(rc)
-            : null;
+        error = rc switch
+        {
+            > 0 or (int)TlsStatus.TLSB_WANT_READ or (int)TlsStatus.TLSB_WANT_WRITE => null,
+            0 when op is ConnOp.Handshake or ConnOp.Shutdown => null,
+            (int)TlsStatus.TLSB_CLOSED when op == ConnOp.Read => null,
+            // A write (or handshake) after the peer's close_notify cannot go on; counting the
+            // status as bytes, or calling again, would spin for ever.
+            (int)TlsStatus.TLSB_CLOSED => new IOException($"{Name(op)}: the peer has closed the TLS session (close_notify)"),
+            0 => new IOException($"{Name(op)}: the connection moved no bytes"),
+            _ => TlsException.FromLastError(rc),
+        };
         return rc;
     }
+
+    /// <summary>The operation's word in the core's messages ("read", "write", ...).</summary>
+    public static string Name(ConnOp op) => op.ToString().ToLowerInvariant();
 }
 
 /// <summary>Buffer mode: the core holds no socket; ciphertext goes through any Stream.
