@@ -8,6 +8,7 @@
 //   str string marshalled as UTF-8, cstr IntPtr (library-owned: converted here, never freed
 //   by the marshaller), bytes byte*, fn delegate* unmanaged.
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -110,6 +111,14 @@ internal static unsafe class Native
     // ---- helpers that keep raw pointers inside this file
 
     private static string Utf8(IntPtr p) => Marshal.PtrToStringUTF8(p) ?? "";
+
+    /// <summary>A string for a `const char *` parameter: returned as it is, or refused if it
+    /// holds a NUL, which would end it early in C (`evil.example\0.good.example` read as
+    /// `evil.example`). Java's Native.cstr makes the same check with the same message.</summary>
+    [return: NotNullIfNotNull(nameof(s))]
+    internal static string? CString(string? s) => s == null || !s.Contains('\0')
+        ? s
+        : throw new ArgumentException("a string passed to tlsbridge contains NUL: " + s.Replace('\0', '?'));
 
     internal static string Version => Utf8(tlsb_version());
     internal static string OpenSslVersion => Utf8(tlsb_openssl_version());

@@ -48,7 +48,7 @@ public sealed class TlsContext : IDisposable
     {
         long atTime = at?.ToUnixTimeSeconds() ?? 0;
         fixed (byte* p = chainPem)
-            TlsException.Check(Native.tlsb_verify(Handle, p, chainPem.Length, peerName, atTime));
+            TlsException.Check(Native.tlsb_verify(Handle, p, chainPem.Length, Native.CString(peerName), atTime));
     }
 
     /// <inheritdoc cref="Verify(ReadOnlySpan{byte}, string?, DateTimeOffset?)"/>

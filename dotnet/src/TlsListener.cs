@@ -12,7 +12,7 @@ public sealed class TlsListener : IDisposable
     /// <paramref name="port"/> (0: any free port; see <see cref="Port"/>).</summary>
     public TlsListener(string? host, int port, int backlog = 128)
     {
-        TlsException.Check(Native.tlsb_listen(host, port, backlog, out _handle));
+        TlsException.Check(Native.tlsb_listen(Native.CString(host), port, backlog, out _handle));
     }
 
     /// <summary>The bound port.</summary>

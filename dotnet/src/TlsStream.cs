@@ -68,7 +68,7 @@ public sealed class TlsStream : Stream
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(host);
-        TlsException.Check(Native.tlsb_dial(context.Handle, host, port, TimeoutMs(timeout), out SafeConnHandle conn));
+        TlsException.Check(Native.tlsb_dial(context.Handle, Native.CString(host), port, TimeoutMs(timeout), out SafeConnHandle conn));
         var stream = FromNativeConnection(context, conn);
         try
         {

@@ -95,7 +95,7 @@ internal sealed class BufferTransport : Transport
 
     public override SafeConnHandle Create(SafeContextHandle context, string? targetName)
     {
-        TlsException.Check(Native.tlsb_conn_new_buffer(context, targetName, out SafeConnHandle conn));
+        TlsException.Check(Native.tlsb_conn_new_buffer(context, Native.CString(targetName), out SafeConnHandle conn));
         return conn;
     }
 
@@ -200,9 +200,10 @@ internal sealed class SocketTransport : Transport
 
     public override SafeConnHandle Create(SafeContextHandle context, string? targetName)
     {
+        string? name = Native.CString(targetName);
         _socket.Blocking = false;
         int fd = Native.DuplicateDescriptor(_socket);
-        int rc = Native.tlsb_conn_new_socket(context, fd, targetName, out SafeConnHandle conn);
+        int rc = Native.tlsb_conn_new_socket(context, fd, name, out SafeConnHandle conn);
         if (rc < 0)
         {
             TlsException error = TlsException.FromLastError(rc);
