@@ -1,6 +1,6 @@
 // Every P/Invoke of the assembly lives in this file, one declaration per export of
 // core/tlsbridge.abi (dotnet-tests/AbiManifestTests.cs checks them against it by reflection),
-// including the few the C# classes do not need (tlsb_conn_fd, tlsb_conn_pending).
+// including the few the C# classes do not need (tlsb_conn_set_timeout, tlsb_conn_pending).
 //
 // Manifest type -> C# type:
 //   i32 int, i64 long, void void, ptr SafeHandle subclass (IntPtr in the *_free calls that
@@ -177,14 +177,37 @@ internal static unsafe class Native
         try
         {
             handle.DangerousAddRef(ref added);
-            int fd = fcntl((int)handle.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
-            if (fd < 0)
-                throw new SocketException(Marshal.GetLastPInvokeError());
-            return fd;
+            return Duplicate((int)handle.DangerousGetHandle());
         }
         finally
         {
             if (added) handle.DangerousRelease();
         }
+    }
+
+    /// <summary>A new descriptor for the connection's socket (socket mode), owned by the caller.</summary>
+    internal static int DuplicateDescriptor(SafeConnHandle conn)
+    {
+        bool added = false;
+        try
+        {
+            conn.DangerousAddRef(ref added);
+            int fd = tlsb_conn_fd(conn);
+            if (fd < 0)
+                throw TlsException.FromLastError(fd);
+            return Duplicate(fd);
+        }
+        finally
+        {
+            if (added) conn.DangerousRelease();
+        }
+    }
+
+    private static int Duplicate(int fd)
+    {
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0)
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        return copy;
     }
 }

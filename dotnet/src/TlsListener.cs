@@ -1,4 +1,6 @@
 using System;
+using System.Threading;
+using System.Threading.Tasks;
 using TlsBridge.Interop;
 
 namespace TlsBridge;
@@ -36,6 +38,30 @@ public sealed class TlsListener : IDisposable
         TlsException.Check(Native.tlsb_accept(Handle, context.Handle, TlsStream.TimeoutMs(timeout), out SafeConnHandle conn));
         return TlsStream.FromNativeConnection(context, conn);
     }
+
+    /// <summary>As <see cref="Accept"/>, asynchronously; <paramref name="cancellationToken"/>
+    /// ends the wait with <see cref="OperationCanceledException"/> (within <see cref="SliceMs"/>).
+    /// The core's accept blocks and offers no descriptor to wait on, so the wait runs on a pool
+    /// thread in slices, looking at the token between them.</summary>
+    public Task<TlsStream> AcceptAsync(TlsContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return Task.Run(() =>
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int rc = Native.tlsb_accept(Handle, context.Handle, SliceMs, out SafeConnHandle conn);
+                if (rc == (int)TlsStatus.TLSB_ERR_TIMEOUT)
+                    continue;
+                TlsException.Check(rc);
+                return TlsStream.FromNativeConnection(context, conn);
+            }
+        }, cancellationToken);
+    }
+
+    private const int SliceMs = 200;
 
     /// <summary>Stops listening; safe from any thread. Idempotent.</summary>
     public void Stop()
