@@ -61,7 +61,7 @@ public class CancellationTests
         {
             client.ReadTimeout = 200;
             var e = await Peers.AssertFailsAsync(() => client.ReadAsync(new byte[16]).AsTask());
-            Assert.Equal(TlsStatus.TLSB_ERR_TIMEOUT, Assert.IsType<TlsException>(e).Status);
+            Assert.Equal(TlsStatus.Timeout, Assert.IsType<TlsException>(e).Status);
         }
     }
 

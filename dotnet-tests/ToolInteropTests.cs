@@ -62,7 +62,7 @@ public class ToolInteropTests
         client.ReadTimeout = 200;
         Assert.Equal(200, client.ReadTimeout);
         var e = Assert.Throws<TlsException>(() => client.Read(new byte[16]));
-        Assert.Equal(TlsStatus.TLSB_ERR_TIMEOUT, e.Status);
+        Assert.Equal(TlsStatus.Timeout, e.Status);
         Assert.Equal(TlsErrorKind.Transport, e.Kind);
     }
 

@@ -53,7 +53,7 @@ public sealed class TlsListener : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int rc = Native.tlsb_accept(Handle, context.Handle, SliceMs, out SafeConnHandle conn);
-                if (rc == (int)TlsStatus.TLSB_ERR_TIMEOUT)
+                if (rc == (int)TlsStatus.Timeout)
                     continue;
                 TlsException.Check(rc);
                 return TlsStream.FromNativeConnection(context, conn);

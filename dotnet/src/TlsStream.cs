@@ -239,14 +239,14 @@ public sealed class TlsStream : Stream
                     throw error;
                 }
                 await _transport.FlushAsync(conn, async, token).ConfigureAwait(false);
-                if (rc >= 0 || rc == (int)TlsStatus.TLSB_CLOSED)
+                if (rc >= 0 || rc == (int)TlsStatus.Closed)
                     return rc;
                 int timeoutMs = _timeoutMs;
-                bool ready = rc == (int)TlsStatus.TLSB_WANT_READ
+                bool ready = rc == (int)TlsStatus.WantRead
                     ? await _transport.WaitReadableAsync(conn, timeoutMs, async, token).ConfigureAwait(false)
                     : await _transport.WaitWritableAsync(conn, timeoutMs, async, token).ConfigureAwait(false);
                 if (!ready)
-                    throw new TlsException(TlsStatus.TLSB_ERR_TIMEOUT, $"{Transport.Name(op)}: timed out after {timeoutMs} ms");
+                    throw new TlsException(TlsStatus.Timeout, $"{Transport.Name(op)}: timed out after {timeoutMs} ms");
             }
         }
         catch (Exception e) when (IsDisposed && e is not ObjectDisposedException)
@@ -341,7 +341,7 @@ public sealed class TlsStream : Stream
     private async ValueTask<int> ReadCoreAsync(nint buffer, int length, bool async, CancellationToken cancel)
     {
         int rc = await DriveAsync(ConnOp.Read, buffer, length, async, cancel).ConfigureAwait(false);
-        return rc == (int)TlsStatus.TLSB_CLOSED ? 0 : rc;
+        return rc == (int)TlsStatus.Closed ? 0 : rc;
     }
 
     public override void Write(byte[] buffer, int offset, int count)
@@ -492,7 +492,7 @@ public sealed class TlsStream : Stream
             int n;
             fixed (byte* p = buffer)
                 n = Native.tlsb_conn_session_export(Conn, p, buffer.Length);
-            if (n == (int)TlsStatus.TLSB_ERR_BUFFER_TOO_SMALL && size < 1 << 20)
+            if (n == (int)TlsStatus.BufferTooSmall && size < 1 << 20)
             {
                 size *= 4;
                 continue;

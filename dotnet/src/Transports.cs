@@ -51,12 +51,12 @@ internal abstract class Transport
         };
         error = rc switch
         {
-            > 0 or (int)TlsStatus.TLSB_WANT_READ or (int)TlsStatus.TLSB_WANT_WRITE => null,
+            > 0 or (int)TlsStatus.WantRead or (int)TlsStatus.WantWrite => null,
             0 when op is ConnOp.Handshake or ConnOp.Shutdown => null,
-            (int)TlsStatus.TLSB_CLOSED when op == ConnOp.Read => null,
+            (int)TlsStatus.Closed when op == ConnOp.Read => null,
             // A write (or handshake) after the peer's close_notify cannot go on; counting the
             // status as bytes, or calling again, would spin for ever.
-            (int)TlsStatus.TLSB_CLOSED => new IOException($"{Name(op)}: the peer has closed the TLS session (close_notify)"),
+            (int)TlsStatus.Closed => new IOException($"{Name(op)}: the peer has closed the TLS session (close_notify)"),
             0 => new IOException($"{Name(op)}: the connection moved no bytes"),
             _ => TlsException.FromLastError(rc),
         };
