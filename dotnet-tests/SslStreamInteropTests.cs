@@ -99,8 +99,8 @@ public class SslStreamInteropTests
         using (server)
         {
             Assert.Equal(expected, server.NegotiatedCipherSuite);
-            Assert.Equal(expected.ToString(), client.CipherSuiteIana);
-            Assert.Equal(openSslName, client.CipherSuite);
+            Assert.Equal(expected.ToString(), client.CipherSuite);
+            Assert.Equal(openSslName, client.Cipher);
         }
     }
 

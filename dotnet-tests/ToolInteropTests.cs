@@ -48,7 +48,7 @@ public class ToolInteropTests
         using TlsContext context = Peers.TrustingClient();
         using TlsStream client = TlsStream.Connect(context, "127.0.0.1", server.Port, Peers.Patience);
         Assert.Equal("127.0.0.1", client.TargetName);
-        Assert.StartsWith("TLS_", client.CipherSuiteIana);
+        Assert.StartsWith("TLS_", client.CipherSuite);
         Peers.AssertEchoAsync(client, "dialled\n").Wait(Peers.Patience);
     }
 

@@ -166,7 +166,7 @@ sealed class TlsbridgeImpl : IImpl
         public Stream Stream => stream;
         public void Shutdown() => stream.Shutdown();
         public bool? Reused => stream.IsSessionReused;
-        public string Suite => stream.CipherSuiteIana;
+        public string Suite => stream.CipherSuite;
         public void Dispose() => stream.Dispose();
     }
 

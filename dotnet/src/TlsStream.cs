@@ -455,11 +455,13 @@ public sealed class TlsStream : Stream
     /// <summary>"TLSv1.3", "TLSv1.2", ...; "none" when tls=0.</summary>
     public string NegotiatedProtocol => Info(Native.TLSB_INFO_VERSION);
 
-    /// <summary>The cipher suite, OpenSSL name (e.g. "ECDHE-RSA-AES128-GCM-SHA256").</summary>
-    public string CipherSuite => Info(Native.TLSB_INFO_CIPHER);
+    /// <summary>The cipher suite, IANA name (e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), as
+    /// SslStream's <c>NegotiatedCipherSuite</c> names it and Java's <c>getCipherSuite()</c>.</summary>
+    public string CipherSuite => Info(Native.TLSB_INFO_CIPHER_IANA);
 
-    /// <summary>The cipher suite, IANA name (e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").</summary>
-    public string CipherSuiteIana => Info(Native.TLSB_INFO_CIPHER_IANA);
+    /// <summary>The cipher suite, OpenSSL name (e.g. "ECDHE-RSA-AES128-GCM-SHA256"), as Java's
+    /// <c>getCipher()</c>.</summary>
+    public string Cipher => Info(Native.TLSB_INFO_CIPHER);
 
     /// <summary>RFC 2253 subject of the peer certificate, "" if none.</summary>
     public string PeerSubject => Info(Native.TLSB_INFO_PEER_SUBJECT);
