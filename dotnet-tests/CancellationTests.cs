@@ -15,12 +15,12 @@ public class CancellationTests
     /// <summary>A core socket client (TlsStream.Connect) and its server (TlsListener.Accept).</summary>
     private static async Task<(TlsStream Client, TlsStream Server, TlsListener Listener)> CorePairAsync()
     {
-        var listener = new TlsListener("127.0.0.1", 0);
         using TlsContext serverContext = Peers.LocalhostServer();
+        TlsListener listener = serverContext.Listen("127.0.0.1", 0);
         using TlsContext clientContext = Peers.TrustingClient();
         Task<TlsStream> accepted = Task.Run(() =>
         {
-            TlsStream server = listener.Accept(serverContext, Peers.Patience);
+            TlsStream server = listener.Accept(Peers.Patience);
             server.AuthenticateAsServer();
             return server;
         });
@@ -70,8 +70,8 @@ public class CancellationTests
     [Fact]
     public async Task ZeroAndInfiniteTimeoutsMeanNoLimit()
     {
-        using var listener = new TlsListener("127.0.0.1", 0);
         using TlsContext serverContext = Peers.LocalhostServer();
+        using TlsListener listener = serverContext.Listen("127.0.0.1", 0);
         using TlsContext clientContext = Peers.TrustingClient();
         foreach (TimeSpan none in new[] { TimeSpan.Zero, Timeout.InfiniteTimeSpan })
         {
@@ -80,7 +80,7 @@ public class CancellationTests
                 await Task.Delay(300);
                 return TlsStream.Connect(clientContext, "localhost", listener.Port, none);
             });
-            using TlsStream server = await Task.Run(() => listener.Accept(serverContext, none)).WaitAsync(Peers.Patience);
+            using TlsStream server = await Task.Run(() => listener.Accept(none)).WaitAsync(Peers.Patience);
             server.ReadTimeout = (int)none.TotalMilliseconds;
             Assert.Equal(Timeout.Infinite, server.ReadTimeout);
             await server.AuthenticateAsServerAsync().WaitAsync(Peers.Patience);
@@ -90,7 +90,7 @@ public class CancellationTests
             client.Write("late"u8);
             Assert.Equal(4, await read.WaitAsync(Peers.Patience));
         }
-        Assert.Throws<ArgumentOutOfRangeException>(() => listener.Accept(serverContext, TimeSpan.FromSeconds(-2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => listener.Accept(TimeSpan.FromSeconds(-2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => TlsStream.Connect(clientContext, "localhost", listener.Port, TimeSpan.FromMilliseconds(-5)));
     }
 
@@ -131,18 +131,18 @@ public class CancellationTests
     [Fact]
     public async Task CancellingAcceptAsyncThrowsAndTheListenerGoesOn()
     {
-        using var listener = new TlsListener("127.0.0.1", 0);
         using TlsContext serverContext = Peers.LocalhostServer();
+        using TlsListener listener = serverContext.Listen("127.0.0.1", 0);
         using TlsContext clientContext = Peers.TrustingClient();
         using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
         {
-            Exception e = await Peers.AssertFailsAsync(() => listener.AcceptAsync(serverContext, cancel.Token));
+            Exception e = await Peers.AssertFailsAsync(() => listener.AcceptAsync(cancel.Token));
             Assert.IsAssignableFrom<OperationCanceledException>(e);
         }
 
         Task<TlsStream> served = Task.Run(async () =>
         {
-            TlsStream server = await listener.AcceptAsync(serverContext);
+            TlsStream server = await listener.AcceptAsync();
             await server.AuthenticateAsServerAsync();
             return server;
         });

@@ -33,10 +33,14 @@ public class LifetimeTests
         Assert.Throws<ObjectDisposedException>(() => stream.Read(new byte[1]));
         Assert.Throws<ObjectDisposedException>(() => stream.Write(new byte[1]));
 
-        var listener = new TlsListener("127.0.0.1", 0);
+        using TlsContext server = Peers.LocalhostServer();
+        TlsListener listener = server.Listen("127.0.0.1", 0);
         listener.Dispose();
         listener.Dispose();
         Assert.Throws<ObjectDisposedException>(() => listener.Port);
+        Assert.Throws<ObjectDisposedException>(() => listener.Accept());
+        using (TlsContext client = Peers.TrustingClient())
+            Assert.Throws<InvalidOperationException>(() => client.Listen("127.0.0.1", 0));
     }
 
     [Theory]

@@ -35,7 +35,8 @@ public class StringTests
         using TlsContext client = Peers.TrustingClient();
         AssertRefused(() => TlsStream.Connect(client, Cut, 443, TimeSpan.FromSeconds(1)));
         AssertRefused(() => client.Verify("-----BEGIN CERTIFICATE-----", Cut));
-        AssertRefused(() => new TlsListener(Cut, 0).Dispose());
+        using (TlsContext server = Peers.LocalhostServer())
+            AssertRefused(() => server.Listen(Cut, 0).Dispose());
 
         (System.Net.Sockets.Socket c, System.Net.Sockets.Socket s) = Peers.TcpPair();
         using var _ = s;

@@ -26,7 +26,7 @@ public class ThreadPoolTests
         const int connections = 200;
         using TlsContext serverContext = Peers.LocalhostServer();
         using TlsContext clientContext = Peers.TrustingClient();
-        using var listener = new TlsListener("127.0.0.1", 0);
+        using TlsListener listener = serverContext.Listen("127.0.0.1", 0);
         var clients = new List<TlsStream>();
         var servers = new List<TlsStream>();
         ThreadPool.GetMaxThreads(out int maxWorkers, out int maxIo);
@@ -37,7 +37,7 @@ public class ThreadPoolTests
             {
                 Task<TlsStream> accepted = Task.Run(() =>
                 {
-                    TlsStream server = listener.Accept(serverContext, Peers.Patience);
+                    TlsStream server = listener.Accept(Peers.Patience);
                     server.AuthenticateAsServer();
                     return server;
                 });

@@ -90,10 +90,10 @@ public class ToolInteropTests
     public async Task ToolClientWithCertificateTalksToMutualServer()
     {
         using TlsContext context = Peers.LocalhostServer("tls-mutual=1", "trusted-ca=ca.pem");
-        using var listener = new TlsListener("127.0.0.1", 0);
+        using TlsListener listener = context.Listen("127.0.0.1", 0);
         Task<(int, string, string)> tool = ToolClient.ConnectAsync(listener.Port, "with a certificate\n",
             "trusted-ca=ca.pem", "tls-target-name=localhost", "certificate=client.pem", "certificate-key=client.key");
-        using TlsStream server = await Task.Run(() => listener.Accept(context, Peers.Patience));
+        using TlsStream server = await Task.Run(() => listener.Accept(Peers.Patience));
         await server.AuthenticateAsServerAsync();
         Assert.Equal("CN=tlsbridge client,O=tlsbridge tests", server.PeerSubject);
         Exception? failure = await Record.ExceptionAsync(() => Peers.EchoAsync(server));
