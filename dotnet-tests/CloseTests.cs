@@ -75,4 +75,76 @@ public class CloseTests
         Exception e = await Peers.AssertFailsAsync(() => writes);
         Assert.IsAssignableFrom<IOException>(e);
     }
+
+    /// <summary>Dispose sends close_notify, whatever the transport: the core as the server sees
+    /// an orderly end (a read returns 0), not a connection cut short (TLSB_ERR_PEER_RESET).</summary>
+    [Theory]
+    [InlineData(Made.Buffer)]
+    [InlineData(Made.Socket)]
+    [InlineData(Made.Connect)]
+    public async Task DisposeSendsCloseNotify(Made made)
+    {
+        using TlsContext serverContext = Peers.LocalhostServer();
+        using TlsListener listener = serverContext.Listen("127.0.0.1", 0);
+        using TlsContext context = Peers.TrustingClient();
+        Task<TlsStream> accepted = Task.Run(async () =>
+        {
+            TlsStream server = await listener.AcceptAsync();
+            await server.AuthenticateAsServerAsync();
+            return server;
+        });
+        TlsStream client = await Task.Run(() => ClientOf(made, context, listener.Port)).WaitAsync(Peers.Patience);
+        using TlsStream server = await accepted.WaitAsync(Peers.Patience);
+        client.Dispose();
+        Assert.Equal(0, await server.ReadAsync(new byte[16]).AsTask().WaitAsync(Peers.Patience));
+    }
+
+    /// <summary>An inner stream that stops taking bytes cannot hold Dispose (nor make it throw).</summary>
+    [Fact]
+    public async Task DisposeDoesNotWaitLongForAStalledInnerStream()
+    {
+        (Socket c, Socket s) = Peers.TcpPair();
+        using var server = new SslStream(new NetworkStream(s, ownsSocket: true));
+        Task serverHandshake = server.AuthenticateAsServerAsync(Peers.SslServer());
+        using TlsContext context = Peers.TrustingClient();
+        var inner = new StallingStream(new NetworkStream(c, ownsSocket: true));
+        var client = new TlsStream(inner, context);
+        await client.AuthenticateAsClientAsync("localhost").WaitAsync(Peers.Patience);
+        await serverHandshake.WaitAsync(Peers.Patience);
+        inner.Stalled = true;
+        await Task.Run(client.Dispose).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Passes everything to the inner stream, except that once stalled, writes never
+    /// complete and ignore their tokens.</summary>
+    private sealed class StallingStream(Stream inner) : Stream
+    {
+        public volatile bool Stalled;
+
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (Stalled)
+                Thread.Sleep(Timeout.Infinite);
+            inner.Write(buffer, offset, count);
+        }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Stalled ? new ValueTask(new TaskCompletionSource().Task) : inner.WriteAsync(buffer, cancellationToken);
+        public override void Flush() => inner.Flush();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 }

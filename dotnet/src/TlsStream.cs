@@ -17,8 +17,9 @@ namespace TlsBridge;
 /// lets the core read and write the descriptor itself, without blocking: waits are .NET's, so
 /// that an async call holds no thread and a token cancels it. One read and one write may run at
 /// the same time, as with SslStream. Dispose is idempotent and may be called from any thread: a
-/// read or write in progress then ends with <see cref="ObjectDisposedException"/>. Dispose does
-/// not send close_notify; call <see cref="ShutdownAsync"/> first for an orderly close.
+/// read or write in progress then ends with <see cref="ObjectDisposedException"/>. Dispose sends
+/// close_notify if the handshake is done, best effort and waiting at most a second (or the
+/// stream's timeout, if shorter); <see cref="ShutdownAsync"/> sends it with errors reported.
 /// </remarks>
 public sealed class TlsStream : Stream
 {
@@ -506,6 +507,38 @@ public sealed class TlsStream : Stream
 
     // ---- lifetime
 
+    /// <summary>The longest Dispose waits to send close_notify (less if the stream's timeout is).</summary>
+    private const int CloseNotifyMs = 1000;
+
+    // Best effort and bounded, as Java's close(): a peer that does not read, or a transport that
+    // fails, costs the peer its close_notify, never the caller an exception or a hang. (The core
+    // sends nothing before the handshake is done, or twice after Shutdown.)
+    private void SendCloseNotify(SafeConnHandle conn)
+    {
+        int boundMs = _timeoutMs > 0 ? Math.Min(_timeoutMs, CloseNotifyMs) : CloseNotifyMs;
+        long deadline = Environment.TickCount64 + boundMs;
+        int Left() => (int)Math.Max(1, deadline - Environment.TickCount64);
+        try
+        {
+            int rc;
+            Exception? error;
+            while ((rc = Transport.Invoke(conn, ConnOp.Shutdown, 0, 0, out error)) == (int)TlsStatus.WantWrite
+                   && _transport.WaitWritableAsync(conn, Left(), async: false, CancellationToken.None).GetAwaiter().GetResult())
+            {
+            }
+            if (error != null || rc != (int)TlsStatus.Ok)
+                return;
+            // Buffer mode: the alert is in the core's output, for the inner stream, whose
+            // synchronous Write could block without bound; its asynchronous one is waited for
+            // no longer than the bound.
+            using var bound = new CancellationTokenSource(Left());
+            _transport.FlushAsync(conn, async: true, bound.Token).AsTask().Wait(Left());
+        }
+        catch (Exception)
+        {
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing || Interlocked.Exchange(ref _disposeStarted, 1) != 0)
@@ -513,13 +546,15 @@ public sealed class TlsStream : Stream
             base.Dispose(disposing);
             return;
         }
-        // Order matters: cancel the waits, release the transport, close the native transport
-        // (unblocks a thread inside the core), then drop our reference; the SafeHandle frees
-        // the connection once no call is using it any more.
+        // Order matters: say goodbye, cancel the waits, release the transport, close the native
+        // transport (unblocks a thread inside the core), then drop our reference; the SafeHandle
+        // frees the connection once no call is using it any more.
+        SafeConnHandle? conn = Volatile.Read(ref _conn);
+        if (_authenticated && conn != null)
+            SendCloseNotify(conn);
         if (Volatile.Read(ref _disposedSource) is { } source)
             CancelWaits(source);
         _transport.Close();
-        SafeConnHandle? conn = Volatile.Read(ref _conn);
         if (conn != null && !conn.IsClosed)
         {
             // tlsb_conn_close shuts the socket down to wake a thread waiting on it. A socket the
