@@ -65,6 +65,28 @@ public class CancellationTests
         }
     }
 
+    /// <summary>A stream over the application's Socket waits in .NET too, and can time out;
+    /// over an inner stream the inner stream's own timeouts apply.</summary>
+    [Theory]
+    [InlineData(Mode.Buffer)]
+    [InlineData(Mode.Socket)]
+    public async Task SocketModeReadsTimeOut(Mode mode)
+    {
+        var (client, server) = await LifetimeTests.ConnectedPairAsync(mode);
+        using (server)
+        using (client)
+        {
+            Assert.Equal(mode == Mode.Socket, client.CanTimeout);
+            if (mode == Mode.Buffer)
+                return;
+            client.ReadTimeout = 200;
+            Assert.Equal(200, client.WriteTimeout);
+            var e = Assert.Throws<TlsException>(() => client.Read(new byte[16]));
+            Assert.Equal(TlsStatus.Timeout, e.Status);
+            Assert.Equal("read: timed out after 200 ms", e.Message);
+        }
+    }
+
     /// <summary>Zero and Timeout.Infinite mean no limit, as 0 does in Java; other negative values
     /// are refused.</summary>
     [Fact]
@@ -91,6 +113,11 @@ public class CancellationTests
             Assert.Equal(4, await read.WaitAsync(Peers.Patience));
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => listener.Accept(TimeSpan.FromSeconds(-2)));
+        var pair = await CorePairAsync();
+        using (pair.Listener)
+        using (pair.Server)
+        using (pair.Client)
+            Assert.Throws<ArgumentOutOfRangeException>(() => pair.Client.ReadTimeout = -5);
         Assert.Throws<ArgumentOutOfRangeException>(() => TlsStream.Connect(clientContext, "localhost", listener.Port, TimeSpan.FromMilliseconds(-5)));
     }
 
