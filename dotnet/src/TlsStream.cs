@@ -248,6 +248,9 @@ public sealed class TlsStream : Stream
                     : await _transport.WaitWritableAsync(conn, timeoutMs, async, token).ConfigureAwait(false);
                 if (!ready)
                     throw new TlsException(TlsStatus.Timeout, $"{Transport.Name(op)}: timed out after {timeoutMs} ms");
+                // A wait that Dispose's close_notify ended (the peer answered it) must not go on
+                // to read that answer as the end of the stream.
+                ThrowIfDisposed();
             }
         }
         catch (Exception e) when (IsDisposed && e is not ObjectDisposedException)
