@@ -99,12 +99,22 @@ public unsafe class AbiManifestTests
             .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
     }
 
+    /// <summary>The one naming rule of TlsStatus: the C name without TLSB_ and ERR_, in
+    /// PascalCase (TLSB_ERR_OPTION_VALUE: OptionValue).</summary>
+    private static string MemberName(string cName)
+    {
+        string name = cName["TLSB_".Length..];
+        if (name.StartsWith("ERR_"))
+            name = name["ERR_".Length..];
+        return string.Concat(name.Split('_').Select(word => word[..1] + word[1..].ToLowerInvariant()));
+    }
+
     [Fact]
     public void TlsStatusIsTheHeadersStatusEnum()
     {
         Dictionary<string, int> header = HeaderConstants()
             .Where(c => c.Key is "TLSB_OK" or "TLSB_CLOSED" || c.Key.StartsWith("TLSB_WANT_") || c.Key.StartsWith("TLSB_ERR_"))
-            .ToDictionary();
+            .ToDictionary(c => MemberName(c.Key), c => c.Value);
         Assert.Equal(header.OrderBy(c => c.Key), Enum.GetValues<TlsStatus>().ToDictionary(s => s.ToString(), s => (int)s).OrderBy(c => c.Key));
     }
 
@@ -125,6 +135,6 @@ public unsafe class AbiManifestTests
     public void EveryStatusOfTheEnumHasTheCoresName()
     {
         foreach (TlsStatus status in Enum.GetValues<TlsStatus>())
-            Assert.Equal(status.ToString(), new TlsException(status, "").StatusName);
+            Assert.Equal(status.ToString(), MemberName(new TlsException(status, "").StatusName));
     }
 }

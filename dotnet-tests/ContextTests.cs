@@ -24,7 +24,7 @@ public class ContextTests
         messages.Clear();
         config.Set("sec-protocol", "TLSv99");
         var e = Assert.Throws<TlsException>(() => TlsContext.CreateClient(config));
-        Assert.Equal(TlsStatus.TLSB_ERR_OPTION_VALUE, e.Status);
+        Assert.Equal(TlsStatus.OptionValue, e.Status);
         Assert.Contains(messages, m => m.Level == TlsLogLevel.Error && m.Text == e.Message);
 
         messages.Clear();
@@ -40,15 +40,15 @@ public class ContextTests
         string server = File.ReadAllText(TestEnv.Cert("server.pem"));
         context.Verify(server, "localhost");
         var name = Assert.Throws<TlsException>(() => context.Verify(server, "wrong.example.test"));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY_NAME, name.Status);
+        Assert.Equal(TlsStatus.VerifyName, name.Status);
         Assert.Contains("wrong.example.test", name.Message);
         var untrusted = Assert.Throws<TlsException>(() => context.Verify(File.ReadAllText(TestEnv.Cert("untrusted.pem")), ""));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY, untrusted.Status);
+        Assert.Equal(TlsStatus.Verify, untrusted.Status);
         var expired = Assert.Throws<TlsException>(() => context.Verify(File.ReadAllText(TestEnv.Cert("expired.pem")), "localhost"));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY, expired.Status);
+        Assert.Equal(TlsStatus.Verify, expired.Status);
         // The server certificate is valid for a year: checked two years from now, it has expired.
         var later = Assert.Throws<TlsException>(() => context.Verify(server, "localhost", DateTimeOffset.UtcNow.AddYears(2)));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY, later.Status);
+        Assert.Equal(TlsStatus.Verify, later.Status);
     }
 
     [Theory]
@@ -98,7 +98,7 @@ public class ContextTests
         using TlsContext other = Peers.TrustingClient();
         byte[] session = await FirstSessionAsync(tls12, "localhost", server.Port);
         var e = Assert.Throws<TlsException>(() => TlsStream.Connect(other, "localhost", server.Port, Peers.Patience, session));
-        Assert.Equal(TlsStatus.TLSB_ERR_ARGUMENT, e.Status);
+        Assert.Equal(TlsStatus.Argument, e.Status);
         Assert.Contains("other settings", e.Message);
         // The same refusal as a session offered through SessionToResume.
         var socketPath = await Assert.ThrowsAsync<TlsException>(() => ConnectAsync(other, server.Port, session));
@@ -118,7 +118,7 @@ public class ContextTests
         other.Start();
         int port = ((IPEndPoint)other.LocalEndpoint).Port;
         var e = Assert.Throws<TlsException>(() => TlsStream.Connect(context, "127.0.0.2", port, Peers.Patience, session));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY_NAME, e.Status);
+        Assert.Equal(TlsStatus.VerifyName, e.Status);
         Assert.Contains("'127.0.0.2'", e.Message);
         var socketPath = await Assert.ThrowsAsync<TlsException>(() => ConnectAsync(context, server.Port, session, "127.0.0.2"));
         Assert.Equal(e.Status, socketPath.Status);

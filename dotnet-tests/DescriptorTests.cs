@@ -31,7 +31,7 @@ public class DescriptorTests
         using (var stream = new TlsStream(c, context, leaveSocketOpen: true))
         {
             var e = Assert.Throws<TlsException>(() => stream.AuthenticateAsClient(null));
-            Assert.Equal(TlsStatus.TLSB_ERR_ARGUMENT, e.Status);
+            Assert.Equal(TlsStatus.Argument, e.Status);
             Assert.Contains("target name", e.Message);
         }
         // Not more than before (finalizers of earlier tests' garbage may close others meanwhile).

@@ -85,6 +85,6 @@ public class HttpClientTests
         using HttpClient client = Client(context);
         var e = await Assert.ThrowsAsync<HttpRequestException>(() =>
             client.GetStringAsync($"http://localhost:{responder.Port}/").WaitAsync(Peers.Patience));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY, Assert.IsType<TlsException>(e.InnerException).Status);
+        Assert.Equal(TlsStatus.Verify, Assert.IsType<TlsException>(e.InnerException).Status);
     }
 }

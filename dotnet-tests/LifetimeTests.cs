@@ -33,10 +33,14 @@ public class LifetimeTests
         Assert.Throws<ObjectDisposedException>(() => stream.Read(new byte[1]));
         Assert.Throws<ObjectDisposedException>(() => stream.Write(new byte[1]));
 
-        var listener = new TlsListener("127.0.0.1", 0);
+        using TlsContext server = Peers.LocalhostServer();
+        TlsListener listener = server.Listen("127.0.0.1", 0);
         listener.Dispose();
         listener.Dispose();
         Assert.Throws<ObjectDisposedException>(() => listener.Port);
+        Assert.Throws<ObjectDisposedException>(() => listener.Accept());
+        using (TlsContext client = Peers.TrustingClient())
+            Assert.Throws<InvalidOperationException>(() => client.Listen("127.0.0.1", 0));
     }
 
     [Theory]
@@ -57,7 +61,8 @@ public class LifetimeTests
     }
 
     /// <summary>A socket-mode stream made with leaveSocketOpen leaves the TCP connection usable
-    /// after Dispose, as SslStream's leaveInnerStreamOpen does.</summary>
+    /// after Dispose, as SslStream's leaveInnerStreamOpen does; the TLS layer ends with the
+    /// close_notify Dispose sends.</summary>
     [Fact]
     public async Task DisposeWithLeaveSocketOpenKeepsTheConnection()
     {
@@ -71,6 +76,7 @@ public class LifetimeTests
         await client.AuthenticateAsClientAsync("localhost").WaitAsync(Peers.Patience);
         await serverHandshake.WaitAsync(Peers.Patience);
         client.Dispose();
+        Assert.Equal(0, await server.ReadAsync(new byte[16]).AsTask().WaitAsync(Peers.Patience));
         server.Dispose();
         c.Blocking = true;
         c.Send("after TLS"u8);

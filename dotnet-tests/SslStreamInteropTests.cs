@@ -99,8 +99,8 @@ public class SslStreamInteropTests
         using (server)
         {
             Assert.Equal(expected, server.NegotiatedCipherSuite);
-            Assert.Equal(expected.ToString(), client.CipherSuiteIana);
-            Assert.Equal(openSslName, client.CipherSuite);
+            Assert.Equal(expected.ToString(), client.CipherSuite);
+            Assert.Equal(openSslName, client.Cipher);
         }
     }
 
@@ -112,7 +112,7 @@ public class SslStreamInteropTests
         using TlsContext context = Peers.TrustingClient("sec-protocol=TLSv13");
         var e = await Assert.ThrowsAsync<TlsException>(() =>
             ClientToSslServerAsync(context, mode, Peers.SslServer(protocols: SslProtocols.Tls12)));
-        Assert.Equal(TlsStatus.TLSB_ERR_PROTOCOL_VERSION, e.Status);
+        Assert.Equal(TlsStatus.ProtocolVersion, e.Status);
         Assert.Contains("TLSv1.3", e.Message);
     }
 
@@ -128,7 +128,7 @@ public class SslStreamInteropTests
         Task serverHandshake = server.AuthenticateAsServerAsync(Peers.SslServer(serverCertificate));
         using TlsStream client = Peers.Open(c, context, mode);
         var e = await Assert.ThrowsAsync<TlsException>(() => client.AuthenticateAsClientAsync(host).WaitAsync(Peers.Patience));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY_NAME, e.Status);
+        Assert.Equal(TlsStatus.VerifyName, e.Status);
         Assert.True(e.IsVerificationFailure);
         foreach (string name in named)
             Assert.Contains(name, e.Message);
@@ -144,8 +144,8 @@ public class SslStreamInteropTests
         using TlsContext context = Peers.TrustingClient();
         var e = await Assert.ThrowsAsync<TlsException>(() =>
             ClientToSslServerAsync(context, mode, Peers.SslServer("untrusted")));
-        Assert.Equal(TlsStatus.TLSB_ERR_VERIFY, e.Status);
-        Assert.Equal(TlsErrorKind.Protocol, e.Kind);
+        Assert.Equal(TlsStatus.Verify, e.Status);
+        Assert.Equal(TlsErrorKind.Verification, e.Kind);
         Assert.Contains("unable to get local issuer certificate", e.Message);
         Assert.Contains("CN=localhost", e.Message);
     }
@@ -239,9 +239,9 @@ public class SslStreamInteropTests
     }
 
     [Theory]
-    [InlineData(Mode.Buffer, null, TlsStatus.TLSB_ERR_PEER_CERT_MISSING)]
-    [InlineData(Mode.Socket, null, TlsStatus.TLSB_ERR_PEER_CERT_MISSING)]
-    [InlineData(Mode.Buffer, "other-client", TlsStatus.TLSB_ERR_VERIFY)]
+    [InlineData(Mode.Buffer, null, TlsStatus.PeerCertMissing)]
+    [InlineData(Mode.Socket, null, TlsStatus.PeerCertMissing)]
+    [InlineData(Mode.Buffer, "other-client", TlsStatus.Verify)]
     public async Task MutualTlsServerRejectsSslStreamClients(Mode mode, string? certificate, TlsStatus expected)
     {
         using TlsContext context = Peers.LocalhostServer("tls-mutual=1", "trusted-ca=ca.pem");
@@ -253,6 +253,9 @@ public class SslStreamInteropTests
         Task clientHandshake = client.AuthenticateAsClientAsync(Peers.SslClient(protocols: SslProtocols.Tls12, certificate: certificate));
         var e = await Assert.ThrowsAsync<TlsException>(() => serverHandshake.WaitAsync(Peers.Patience));
         Assert.Equal(expected, e.Status);
+        // A client certificate missing where one is required is a verification failure too.
+        Assert.Equal(TlsErrorKind.Verification, e.Kind);
+        Assert.True(e.IsVerificationFailure);
         await Peers.AssertFailsAsync(() => clientHandshake);
     }
 

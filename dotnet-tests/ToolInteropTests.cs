@@ -48,7 +48,7 @@ public class ToolInteropTests
         using TlsContext context = Peers.TrustingClient();
         using TlsStream client = TlsStream.Connect(context, "127.0.0.1", server.Port, Peers.Patience);
         Assert.Equal("127.0.0.1", client.TargetName);
-        Assert.StartsWith("TLS_", client.CipherSuiteIana);
+        Assert.StartsWith("TLS_", client.CipherSuite);
         Peers.AssertEchoAsync(client, "dialled\n").Wait(Peers.Patience);
     }
 
@@ -62,7 +62,7 @@ public class ToolInteropTests
         client.ReadTimeout = 200;
         Assert.Equal(200, client.ReadTimeout);
         var e = Assert.Throws<TlsException>(() => client.Read(new byte[16]));
-        Assert.Equal(TlsStatus.TLSB_ERR_TIMEOUT, e.Status);
+        Assert.Equal(TlsStatus.Timeout, e.Status);
         Assert.Equal(TlsErrorKind.Transport, e.Kind);
     }
 
@@ -90,10 +90,10 @@ public class ToolInteropTests
     public async Task ToolClientWithCertificateTalksToMutualServer()
     {
         using TlsContext context = Peers.LocalhostServer("tls-mutual=1", "trusted-ca=ca.pem");
-        using var listener = new TlsListener("127.0.0.1", 0);
+        using TlsListener listener = context.Listen("127.0.0.1", 0);
         Task<(int, string, string)> tool = ToolClient.ConnectAsync(listener.Port, "with a certificate\n",
             "trusted-ca=ca.pem", "tls-target-name=localhost", "certificate=client.pem", "certificate-key=client.key");
-        using TlsStream server = await Task.Run(() => listener.Accept(context, Peers.Patience));
+        using TlsStream server = await Task.Run(() => listener.Accept(Peers.Patience));
         await server.AuthenticateAsServerAsync();
         Assert.Equal("CN=tlsbridge client,O=tlsbridge tests", server.PeerSubject);
         Exception? failure = await Record.ExceptionAsync(() => Peers.EchoAsync(server));

@@ -146,12 +146,12 @@ sealed class TlsbridgeImpl : IImpl
                    .Set("certificate", Path.Combine(certs, "server-ec.pem"))
                    .Set("certificate-key", Path.Combine(certs, "server-ec.key")))
             _server = TlsContext.CreateServer(s);
-        _listener = new TlsListener("127.0.0.1", 0, 4096);
+        _listener = _server.Listen("127.0.0.1", 0, 4096);
     }
 
     public IConn Accept()
     {
-        TlsStream s = _listener.Accept(_server);
+        TlsStream s = _listener.Accept();
         s.AuthenticateAsServer();
         return new Conn(s);
     }
@@ -166,7 +166,7 @@ sealed class TlsbridgeImpl : IImpl
         public Stream Stream => stream;
         public void Shutdown() => stream.Shutdown();
         public bool? Reused => stream.IsSessionReused;
-        public string Suite => stream.CipherSuiteIana;
+        public string Suite => stream.CipherSuite;
         public void Dispose() => stream.Dispose();
     }
 

@@ -43,7 +43,7 @@ try
     tls.Shutdown();
 
     Console.WriteLine($"version: {tls.NegotiatedProtocol}");
-    Console.WriteLine($"cipher: {tls.CipherSuite} (IANA {tls.CipherSuiteIana})");
+    Console.WriteLine($"cipher: {tls.Cipher} (IANA {tls.CipherSuite})");
     Console.WriteLine($"peer: {tls.PeerSubject}");
     Console.WriteLine($"issuer: {tls.PeerIssuer}");
     Console.WriteLine($"verify: {tls.VerifyResult}");

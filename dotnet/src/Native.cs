@@ -1,6 +1,6 @@
 // Every P/Invoke of the assembly lives in this file, one declaration per export of
 // core/tlsbridge.abi (dotnet-tests/AbiManifestTests.cs checks them against it by reflection),
-// including the few the C# classes do not need (tlsb_conn_fd, tlsb_conn_pending).
+// including the few the C# classes do not need (tlsb_conn_set_timeout, tlsb_conn_pending).
 //
 // Manifest type -> C# type:
 //   i32 int, i64 long, void void, ptr SafeHandle subclass (IntPtr in the *_free calls that
@@ -8,6 +8,7 @@
 //   str string marshalled as UTF-8, cstr IntPtr (library-owned: converted here, never freed
 //   by the marshaller), bytes byte*, fn delegate* unmanaged.
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -111,6 +112,14 @@ internal static unsafe class Native
 
     private static string Utf8(IntPtr p) => Marshal.PtrToStringUTF8(p) ?? "";
 
+    /// <summary>A string for a `const char *` parameter: returned as it is, or refused if it
+    /// holds a NUL, which would end it early in C (`evil.example\0.good.example` read as
+    /// `evil.example`). Java's Native.cstr makes the same check with the same message.</summary>
+    [return: NotNullIfNotNull(nameof(s))]
+    internal static string? CString(string? s) => s == null || !s.Contains('\0')
+        ? s
+        : throw new ArgumentException("a string passed to tlsbridge contains NUL: " + s.Replace('\0', '?'));
+
     internal static string Version => Utf8(tlsb_version());
     internal static string OpenSslVersion => Utf8(tlsb_openssl_version());
     internal static string StatusName(int status) => Utf8(tlsb_status_name(status));
@@ -168,14 +177,37 @@ internal static unsafe class Native
         try
         {
             handle.DangerousAddRef(ref added);
-            int fd = fcntl((int)handle.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
-            if (fd < 0)
-                throw new SocketException(Marshal.GetLastPInvokeError());
-            return fd;
+            return Duplicate((int)handle.DangerousGetHandle());
         }
         finally
         {
             if (added) handle.DangerousRelease();
         }
+    }
+
+    /// <summary>A new descriptor for the connection's socket (socket mode), owned by the caller.</summary>
+    internal static int DuplicateDescriptor(SafeConnHandle conn)
+    {
+        bool added = false;
+        try
+        {
+            conn.DangerousAddRef(ref added);
+            int fd = tlsb_conn_fd(conn);
+            if (fd < 0)
+                throw TlsException.FromLastError(fd);
+            return Duplicate(fd);
+        }
+        finally
+        {
+            if (added) conn.DangerousRelease();
+        }
+    }
+
+    private static int Duplicate(int fd)
+    {
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0)
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        return copy;
     }
 }

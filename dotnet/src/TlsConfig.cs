@@ -30,7 +30,7 @@ public sealed class TlsConfig : IDisposable
     public TlsConfig Set(string name, string? value)
     {
         ArgumentNullException.ThrowIfNull(name);
-        TlsException.Check(Native.tlsb_config_set(Handle, name, value));
+        TlsException.Check(Native.tlsb_config_set(Handle, Native.CString(name), Native.CString(value)));
         return this;
     }
 

@@ -48,12 +48,23 @@ public sealed class TlsContext : IDisposable
     {
         long atTime = at?.ToUnixTimeSeconds() ?? 0;
         fixed (byte* p = chainPem)
-            TlsException.Check(Native.tlsb_verify(Handle, p, chainPem.Length, peerName, atTime));
+            TlsException.Check(Native.tlsb_verify(Handle, p, chainPem.Length, Native.CString(peerName), atTime));
     }
 
     /// <inheritdoc cref="Verify(ReadOnlySpan{byte}, string?, DateTimeOffset?)"/>
     public void Verify(string chainPem, string? peerName = null, DateTimeOffset? at = null) =>
         Verify(Encoding.UTF8.GetBytes(chainPem), peerName, at);
+
+    /// <summary>Listens on <paramref name="host"/> (null or "": all interfaces) and
+    /// <paramref name="port"/> (0: any free port; see <see cref="TlsListener.Port"/>) for
+    /// connections in this server context, as Java's <c>TlsContext.listen</c>.</summary>
+    public TlsListener Listen(string? host, int port, int backlog = 128)
+    {
+        if (Role != TlsRole.Server)
+            throw new InvalidOperationException("a client context cannot listen");
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return new TlsListener(this, host, port, backlog);
+    }
 
     internal LogSink? Log { get; }
 

@@ -4,57 +4,63 @@ using TlsBridge.Interop;
 
 namespace TlsBridge;
 
-/// <summary>The core's status codes; the member names are the header's, so that a code reads
-/// the same in C, Java and C# (and matches <c>tlsb_status_name()</c>).</summary>
+/// <summary>The core's status codes. One rule names them: the C name without <c>TLSB_</c> and
+/// <c>ERR_</c>, in PascalCase (TLSB_ERR_OPTION_VALUE: <see cref="OptionValue"/>);
+/// <see cref="TlsException.StatusName"/> gives the C name (<c>tlsb_status_name()</c>).</summary>
 public enum TlsStatus
 {
-    TLSB_OK = 0,
-    TLSB_WANT_READ = -1,
-    TLSB_WANT_WRITE = -2,
-    TLSB_CLOSED = -3,
+    Ok = 0,
+    WantRead = -1,
+    WantWrite = -2,
+    Closed = -3,
 
-    TLSB_ERR_ARGUMENT = -10,
-    TLSB_ERR_HANDLE_CLOSED = -11,
-    TLSB_ERR_NO_MEMORY = -12,
-    TLSB_ERR_STATE = -13,
+    Argument = -10,
+    HandleClosed = -11,
+    NoMemory = -12,
+    State = -13,
 
-    TLSB_ERR_OPTION_UNKNOWN = -20,
-    TLSB_ERR_OPTION_VALUE = -21,
-    TLSB_ERR_OPTION_CONFLICT = -22,
-    TLSB_ERR_FILE = -23,
-    TLSB_ERR_KEY_MISMATCH = -24,
-    TLSB_ERR_CIPHER_NONE = -25,
-    TLSB_ERR_CERT_REQUIRED = -26,
-    TLSB_ERR_PROTOCOL_NONE = -27,
+    OptionUnknown = -20,
+    OptionValue = -21,
+    OptionConflict = -22,
+    File = -23,
+    KeyMismatch = -24,
+    CipherNone = -25,
+    CertRequired = -26,
+    ProtocolNone = -27,
 
-    TLSB_ERR_PROTOCOL_VERSION = -30,
-    TLSB_ERR_HANDSHAKE = -31,
-    TLSB_ERR_VERIFY = -32,
-    TLSB_ERR_VERIFY_NAME = -33,
-    TLSB_ERR_PEER_CERT_MISSING = -34,
-    TLSB_ERR_TLS = -35,
+    ProtocolVersion = -30,
+    Handshake = -31,
+    Verify = -32,
+    VerifyName = -33,
+    PeerCertMissing = -34,
+    Tls = -35,
 
-    TLSB_ERR_IO = -40,
-    TLSB_ERR_TIMEOUT = -41,
-    TLSB_ERR_CONNECT = -42,
-    TLSB_ERR_RESOLVE = -43,
-    TLSB_ERR_PEER_RESET = -44,
+    Io = -40,
+    Timeout = -41,
+    Connect = -42,
+    Resolve = -43,
+    PeerReset = -44,
 
-    TLSB_ERR_BUFFER_TOO_SMALL = -50,
-    TLSB_ERR_INTERNAL = -99,
+    BufferTooSmall = -50,
+    Internal = -99,
 }
 
-/// <summary>What a status is about, so that callers can catch by kind without listing codes.</summary>
+/// <summary>What a failure is about, so that callers can catch by kind without listing codes:
+/// the core's TLSB_KIND_* (<c>tlsb_status_kind()</c>), the one table every face maps by.</summary>
 public enum TlsErrorKind
 {
-    /// <summary>Bad arguments, closed handles, calls out of order, resources.</summary>
-    Usage,
+    /// <summary>Bad arguments, closed handles, calls out of order, a buffer too small.</summary>
+    Usage = 3,
     /// <summary>The options: unknown names, bad values, conflicts, files, keys.</summary>
-    Configuration,
-    /// <summary>The handshake or the TLS protocol: versions, alerts, certificate verification.</summary>
-    Protocol,
-    /// <summary>The transport: I/O errors, timeouts, connect, resolve, peer vanished.</summary>
-    Transport,
+    Configuration = 4,
+    /// <summary>The handshake or TLS itself: versions, alerts, bad messages.</summary>
+    Protocol = 5,
+    /// <summary>The peer's certificate: chain, name, or none sent where one is required.</summary>
+    Verification = 6,
+    /// <summary>The network: I/O errors, timeouts, connect, resolve, peer vanished.</summary>
+    Transport = 7,
+    /// <summary>Out of memory, OpenSSL failures that are not the peer's doing.</summary>
+    Internal = 8,
 }
 
 /// <summary>Every failure the core reports: its status code and its message, unchanged.</summary>
@@ -71,18 +77,11 @@ public class TlsException : IOException
     /// <summary>The symbolic name, as <c>tlsb_status_name()</c> gives it (e.g. "TLSB_ERR_VERIFY").</summary>
     public string StatusName => Native.StatusName((int)Status);
 
-    public TlsErrorKind Kind => KindOf(Status);
+    /// <summary>The core's kind of <see cref="Status"/>.</summary>
+    public TlsErrorKind Kind => (TlsErrorKind)Native.tlsb_status_kind((int)Status);
 
-    /// <summary>True for the two certificate verification failures (chain, name).</summary>
-    public bool IsVerificationFailure => Status is TlsStatus.TLSB_ERR_VERIFY or TlsStatus.TLSB_ERR_VERIFY_NAME;
-
-    private static TlsErrorKind KindOf(TlsStatus status) => (int)status switch
-    {
-        <= -20 and > -30 => TlsErrorKind.Configuration,
-        <= -30 and > -40 => TlsErrorKind.Protocol,
-        <= -40 and > -50 => TlsErrorKind.Transport,
-        _ => TlsErrorKind.Usage,
-    };
+    /// <summary>True when the peer's certificate was refused or missing (<see cref="TlsErrorKind.Verification"/>).</summary>
+    public bool IsVerificationFailure => Kind == TlsErrorKind.Verification;
 
     /// <summary>The exception for a failed native call. Must run on the calling thread right
     /// after the call, before anything else touches the core: the message is thread-local.</summary>

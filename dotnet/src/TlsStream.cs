@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.IO;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using TlsBridge.Interop;
@@ -13,24 +14,24 @@ namespace TlsBridge;
 /// Buffer mode (<see cref="TlsStream(Stream, TlsContext, bool)"/>) runs over any readable and
 /// writable Stream; socket mode (<see cref="TlsStream(Socket, TlsContext, bool)"/>,
 /// <see cref="Connect(TlsContext, string, int, TimeSpan?)"/>, <see cref="TlsListener.Accept"/>)
-/// lets the core read and write the descriptor itself. One read and one write may run at the
-/// same time, as with SslStream. Dispose is idempotent and may be called from any thread: a read
-/// or write in progress then ends with <see cref="ObjectDisposedException"/>. Dispose does not
-/// send close_notify; call <see cref="ShutdownAsync"/> first for an orderly close.
+/// lets the core read and write the descriptor itself, without blocking: waits are .NET's, so
+/// that an async call holds no thread and a token cancels it. One read and one write may run at
+/// the same time, as with SslStream. Dispose is idempotent and may be called from any thread: a
+/// read or write in progress then ends with <see cref="ObjectDisposedException"/>. Dispose sends
+/// close_notify if the handshake is done, best effort and waiting at most a second (or the
+/// stream's timeout, if shorter); <see cref="ShutdownAsync"/> sends it with errors reported.
 /// </remarks>
 public sealed class TlsStream : Stream
 {
     private readonly TlsContext _context;
     private readonly Transport _transport;
-    // Made on first use (see DisposedToken): a core socket stream waits inside the core and
-    // never needs one.
+    // Made on first use (see DisposedToken): a stream that never waits never needs one.
     private CancellationTokenSource? _disposedSource;
     private SafeConnHandle? _conn;
     private int _authenticating;
     private int _disposeStarted;
-    // Operations in progress (DriveAsync), so that Dispose knows whether one may need waking.
-    private int _calls;
-    private int _timeoutMs = Timeout.Infinite;
+    // The limit of each wait in socket mode, in ms; 0: none.
+    private int _timeoutMs;
     private volatile bool _authenticated;
 
     /// <summary>Buffer mode over <paramref name="innerStream"/> (a NetworkStream, a pipe, ...).</summary>
@@ -55,7 +56,10 @@ public sealed class TlsStream : Stream
     }
 
     /// <summary>Dials host:port with the core (socket mode) and completes the client handshake;
-    /// the target name is <paramref name="host"/> unless tls-target-name says otherwise.</summary>
+    /// the target name is <paramref name="host"/> unless tls-target-name says otherwise.
+    /// <paramref name="timeout"/> bounds the TCP connect and each wait of the handshake (null,
+    /// zero or <see cref="Timeout.InfiniteTimeSpan"/>: no limit); an expired one throws
+    /// <see cref="TlsException"/> TLSB_ERR_TIMEOUT.</summary>
     public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout = null) =>
         Connect(context, host, port, timeout, null);
 
@@ -66,29 +70,82 @@ public sealed class TlsStream : Stream
     /// target name, throws <see cref="TlsException"/> before the handshake.</summary>
     public static TlsStream Connect(TlsContext context, string host, int port, TimeSpan? timeout, byte[]? sessionToResume)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(host);
-        TlsException.Check(Native.tlsb_dial(context.Handle, host, port, TimeoutMs(timeout), out SafeConnHandle conn));
-        var stream = FromNativeConnection(context, conn);
-        try
-        {
-            if (sessionToResume != null)
-                stream.ImportSession(sessionToResume);
-            stream.HandshakeAsync(async: false, default).GetAwaiter().GetResult();
-        }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
+        int timeoutMs = TimeoutMs(timeout);
+        TlsStream stream = FromNativeConnection(context, Dial(context, host, port, timeoutMs));
+        stream.ConnectHandshakeAsync(sessionToResume, timeoutMs, async: false, default).GetAwaiter().GetResult();
         return stream;
     }
 
+    /// <summary>As <see cref="Connect(TlsContext, string, int, TimeSpan?)"/>, asynchronously:
+    /// the handshake's waits hold no thread, and <paramref name="cancellationToken"/> (which
+    /// can also carry a time limit) ends the call with <see cref="OperationCanceledException"/>.
+    /// The TCP connect is the core's, which blocks: it runs on a pool thread, and a cancelled
+    /// one is abandoned (its connection, if made, freed).</summary>
+    public static Task<TlsStream> ConnectAsync(TlsContext context, string host, int port, CancellationToken cancellationToken = default) =>
+        ConnectAsync(context, host, port, null, cancellationToken);
+
+    /// <summary>As <see cref="ConnectAsync(TlsContext, string, int, CancellationToken)"/>,
+    /// offering <paramref name="sessionToResume"/> as
+    /// <see cref="Connect(TlsContext, string, int, TimeSpan?, byte[])"/> does.</summary>
+    public static async Task<TlsStream> ConnectAsync(TlsContext context, string host, int port, byte[]? sessionToResume,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(host);
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<SafeConnHandle> dial = Task.Run(() => Dial(context, host, port, 0), CancellationToken.None);
+        SafeConnHandle conn;
+        try
+        {
+            conn = await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = dial.ContinueWith(static d =>
+            {
+                if (d.IsCompletedSuccessfully) d.Result.Dispose();
+                else _ = d.Exception;
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        TlsStream stream = FromNativeConnection(context, conn);
+        await stream.ConnectHandshakeAsync(sessionToResume, 0, async: true, cancellationToken).ConfigureAwait(false);
+        return stream;
+    }
+
+    private static SafeConnHandle Dial(TlsContext context, string host, int port, int timeoutMs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(host);
+        TlsException.Check(Native.tlsb_dial(context.Handle, Native.CString(host), port, timeoutMs, out SafeConnHandle conn));
+        return conn;
+    }
+
+    // The limit applies to the handshake only; the stream's own ReadTimeout starts with none.
+    private async ValueTask ConnectHandshakeAsync(byte[]? sessionToResume, int timeoutMs, bool async, CancellationToken cancel)
+    {
+        try
+        {
+            if (sessionToResume != null)
+                ImportSession(sessionToResume);
+            _timeoutMs = timeoutMs;
+            await HandshakeAsync(async, cancel).ConfigureAwait(false);
+            _timeoutMs = 0;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A stream over a connection the core made (dial, accept); it owns the connection
+    /// from here on, also when this throws.</summary>
     internal static TlsStream FromNativeConnection(TlsContext context, SafeConnHandle conn)
     {
         try
         {
-            return new TlsStream(context, CoreSocketTransport.Instance, conn);
+            return new TlsStream(context, SocketTransport.ForConnection(conn), conn);
         }
         catch
         {
@@ -97,8 +154,16 @@ public sealed class TlsStream : Stream
         }
     }
 
-    internal static int TimeoutMs(TimeSpan? timeout) =>
-        timeout is { } t ? (int)Math.Clamp(t.TotalMilliseconds, 1, int.MaxValue) : 0;
+    /// <summary>A timeout in the core's terms: milliseconds, 0 for none (null, zero and
+    /// <see cref="Timeout.InfiniteTimeSpan"/>, as 0 is in Java); other negative values are refused.</summary>
+    internal static int TimeoutMs(TimeSpan? timeout, [CallerArgumentExpression(nameof(timeout))] string? name = null) => timeout switch
+    {
+        null => 0,
+        { } t when t == TimeSpan.Zero || t == Timeout.InfiniteTimeSpan => 0,
+        { } t when t < TimeSpan.Zero => throw new ArgumentOutOfRangeException(name, t,
+            "a timeout is positive, or zero or Timeout.InfiniteTimeSpan for no limit"),
+        { } t => (int)Math.Clamp(Math.Ceiling(t.TotalMilliseconds), 1, int.MaxValue),
+    };
 
     // ---- handshake
 
@@ -157,23 +222,16 @@ public sealed class TlsStream : Stream
 
     private async ValueTask<int> DriveAsync(ConnOp op, nint buffer, int length, bool async, CancellationToken cancel)
     {
-        // Counted before Conn checks for Dispose, which sets its flag before it reads the count:
-        // either Dispose sees this call and wakes it, or the call sees Dispose and does not start.
-        Interlocked.Increment(ref _calls);
         try
         {
             SafeConnHandle conn = Conn;
-            // A transport whose waits are the core's has no use for a token.
-            bool waits = !_transport.InvokeBlocks;
-            using CancellationTokenSource? linked = waits && cancel.CanBeCanceled
+            using CancellationTokenSource? linked = cancel.CanBeCanceled
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancel, DisposedToken)
                 : null;
-            CancellationToken token = linked?.Token ?? (waits ? DisposedToken : default);
+            CancellationToken token = linked?.Token ?? DisposedToken;
             while (true)
             {
-                (int rc, TlsException? error) = async && _transport.InvokeBlocks
-                    ? await InvokeOnPool(conn, op, buffer, length).ConfigureAwait(false)
-                    : (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e);
+                int rc = Transport.Invoke(conn, op, buffer, length, out Exception? error);
                 if (error != null)
                 {
                     // Send what the failure produced (an alert) so the peer learns why.
@@ -182,12 +240,17 @@ public sealed class TlsStream : Stream
                     throw error;
                 }
                 await _transport.FlushAsync(conn, async, token).ConfigureAwait(false);
-                if (rc >= 0 || rc == (int)TlsStatus.TLSB_CLOSED)
+                if (rc >= 0 || rc == (int)TlsStatus.Closed)
                     return rc;
-                if (rc == (int)TlsStatus.TLSB_WANT_READ)
-                    await _transport.WaitReadableAsync(conn, async, token).ConfigureAwait(false);
-                else
-                    await _transport.WaitWritableAsync(conn, async, token).ConfigureAwait(false);
+                int timeoutMs = _timeoutMs;
+                bool ready = rc == (int)TlsStatus.WantRead
+                    ? await _transport.WaitReadableAsync(conn, timeoutMs, async, token).ConfigureAwait(false)
+                    : await _transport.WaitWritableAsync(conn, timeoutMs, async, token).ConfigureAwait(false);
+                if (!ready)
+                    throw new TlsException(TlsStatus.Timeout, $"{Transport.Name(op)}: timed out after {timeoutMs} ms");
+                // A wait that Dispose's close_notify ended (the peer answered it) must not go on
+                // to read that answer as the end of the stream.
+                ThrowIfDisposed();
             }
         }
         catch (Exception e) when (IsDisposed && e is not ObjectDisposedException)
@@ -195,16 +258,7 @@ public sealed class TlsStream : Stream
             // Whatever the transport threw because we were disposed mid-call, the cause is the Dispose.
             throw new ObjectDisposedException($"the {nameof(TlsStream)} was disposed during the call", e);
         }
-        finally
-        {
-            Interlocked.Decrement(ref _calls);
-        }
     }
-
-    // A method of its own: the closure is allocated only when a call goes to the pool, not on
-    // every DriveAsync.
-    private static Task<(int, TlsException?)> InvokeOnPool(SafeConnHandle conn, ConnOp op, nint buffer, int length) =>
-        Task.Run(() => (Transport.Invoke(conn, op, buffer, length, out TlsException? e), e));
 
     /// <summary>Cancelled by Dispose, to end the transport's waits.</summary>
     private CancellationToken DisposedToken
@@ -291,7 +345,7 @@ public sealed class TlsStream : Stream
     private async ValueTask<int> ReadCoreAsync(nint buffer, int length, bool async, CancellationToken cancel)
     {
         int rc = await DriveAsync(ConnOp.Read, buffer, length, async, cancel).ConfigureAwait(false);
-        return rc == (int)TlsStatus.TLSB_CLOSED ? 0 : rc;
+        return rc == (int)TlsStatus.Closed ? 0 : rc;
     }
 
     public override void Write(byte[] buffer, int offset, int count)
@@ -355,23 +409,35 @@ public sealed class TlsStream : Stream
         return Task.CompletedTask;
     }
 
-    /// <summary>Streams made by <see cref="Connect(TlsContext, string, int, TimeSpan?)"/> and
-    /// <see cref="TlsListener.Accept"/> wait inside the core, which can bound each wait.</summary>
-    public override bool CanTimeout => _transport is CoreSocketTransport;
+    /// <summary>Socket mode streams (over a Socket, or made by
+    /// <see cref="Connect(TlsContext, string, int, TimeSpan?)"/> and <see cref="TlsListener.Accept"/>)
+    /// wait for the socket themselves, and can bound each wait.</summary>
+    public override bool CanTimeout => _transport is SocketTransport;
 
-    /// <summary>For <see cref="CanTimeout"/> streams: the limit in milliseconds for each wait of a
-    /// read, write or handshake (<see cref="Timeout.Infinite"/>: none); an expired wait throws
-    /// <see cref="TlsException"/> TLSB_ERR_TIMEOUT.</summary>
+    /// <summary>For <see cref="CanTimeout"/> streams: the limit in milliseconds of each wait of a
+    /// read, write or handshake, sync or async (0 or <see cref="Timeout.Infinite"/>: none, which
+    /// the getter reports as <see cref="Timeout.Infinite"/>); an expired wait throws
+    /// <see cref="TlsException"/> TLSB_ERR_TIMEOUT. One limit, as Java's setSoTimeout:
+    /// <see cref="WriteTimeout"/> is the same value.</summary>
     public override int ReadTimeout
     {
-        get => CanTimeout ? _timeoutMs : throw new InvalidOperationException("only core socket streams have a timeout");
+        get => CanTimeout
+            ? _timeoutMs > 0 ? _timeoutMs : Timeout.Infinite
+            : throw new InvalidOperationException("only socket mode streams have a timeout");
         set
         {
             if (!CanTimeout)
-                throw new InvalidOperationException("only core socket streams have a timeout");
-            TlsException.Check(Native.tlsb_conn_set_timeout(Conn, value));
-            _timeoutMs = value <= 0 ? Timeout.Infinite : value;
+                throw new InvalidOperationException("only socket mode streams have a timeout");
+            ThrowIfDisposed();
+            _timeoutMs = TimeoutMs(TimeSpan.FromMilliseconds(value), nameof(value));
         }
+    }
+
+    /// <inheritdoc cref="ReadTimeout"/>
+    public override int WriteTimeout
+    {
+        get => ReadTimeout;
+        set => ReadTimeout = value;
     }
 
     public override bool CanRead => !IsDisposed;
@@ -393,11 +459,13 @@ public sealed class TlsStream : Stream
     /// <summary>"TLSv1.3", "TLSv1.2", ...; "none" when tls=0.</summary>
     public string NegotiatedProtocol => Info(Native.TLSB_INFO_VERSION);
 
-    /// <summary>The cipher suite, OpenSSL name (e.g. "ECDHE-RSA-AES128-GCM-SHA256").</summary>
-    public string CipherSuite => Info(Native.TLSB_INFO_CIPHER);
+    /// <summary>The cipher suite, IANA name (e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), as
+    /// SslStream's <c>NegotiatedCipherSuite</c> names it and Java's <c>getCipherSuite()</c>.</summary>
+    public string CipherSuite => Info(Native.TLSB_INFO_CIPHER_IANA);
 
-    /// <summary>The cipher suite, IANA name (e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").</summary>
-    public string CipherSuiteIana => Info(Native.TLSB_INFO_CIPHER_IANA);
+    /// <summary>The cipher suite, OpenSSL name (e.g. "ECDHE-RSA-AES128-GCM-SHA256"), as Java's
+    /// <c>getCipher()</c>.</summary>
+    public string Cipher => Info(Native.TLSB_INFO_CIPHER);
 
     /// <summary>RFC 2253 subject of the peer certificate, "" if none.</summary>
     public string PeerSubject => Info(Native.TLSB_INFO_PEER_SUBJECT);
@@ -430,7 +498,7 @@ public sealed class TlsStream : Stream
             int n;
             fixed (byte* p = buffer)
                 n = Native.tlsb_conn_session_export(Conn, p, buffer.Length);
-            if (n == (int)TlsStatus.TLSB_ERR_BUFFER_TOO_SMALL && size < 1 << 20)
+            if (n == (int)TlsStatus.BufferTooSmall && size < 1 << 20)
             {
                 size *= 4;
                 continue;
@@ -442,6 +510,38 @@ public sealed class TlsStream : Stream
 
     // ---- lifetime
 
+    /// <summary>The longest Dispose waits to send close_notify (less if the stream's timeout is).</summary>
+    private const int CloseNotifyMs = 1000;
+
+    // Best effort and bounded, as Java's close(): a peer that does not read, or a transport that
+    // fails, costs the peer its close_notify, never the caller an exception or a hang. (The core
+    // sends nothing before the handshake is done, or twice after Shutdown.)
+    private void SendCloseNotify(SafeConnHandle conn)
+    {
+        int boundMs = _timeoutMs > 0 ? Math.Min(_timeoutMs, CloseNotifyMs) : CloseNotifyMs;
+        long deadline = Environment.TickCount64 + boundMs;
+        int Left() => (int)Math.Max(1, deadline - Environment.TickCount64);
+        try
+        {
+            int rc;
+            Exception? error;
+            while ((rc = Transport.Invoke(conn, ConnOp.Shutdown, 0, 0, out error)) == (int)TlsStatus.WantWrite
+                   && _transport.WaitWritableAsync(conn, Left(), async: false, CancellationToken.None).GetAwaiter().GetResult())
+            {
+            }
+            if (error != null || rc != (int)TlsStatus.Ok)
+                return;
+            // Buffer mode: the alert is in the core's output, for the inner stream, whose
+            // synchronous Write could block without bound; its asynchronous one is waited for
+            // no longer than the bound.
+            using var bound = new CancellationTokenSource(Left());
+            _transport.FlushAsync(conn, async: true, bound.Token).AsTask().Wait(Left());
+        }
+        catch (Exception)
+        {
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing || Interlocked.Exchange(ref _disposeStarted, 1) != 0)
@@ -449,25 +549,21 @@ public sealed class TlsStream : Stream
             base.Dispose(disposing);
             return;
         }
-        // Order matters: cancel the waits, release the transport, close the native transport
-        // (unblocks a thread inside the core), then drop our reference; the SafeHandle frees
-        // the connection once no call is using it any more.
+        // Order matters: say goodbye, cancel the waits, release the transport, close the native
+        // transport (unblocks a thread inside the core), then drop our reference; the SafeHandle
+        // frees the connection once no call is using it any more.
+        SafeConnHandle? conn = Volatile.Read(ref _conn);
+        if (_authenticated && conn != null)
+            SendCloseNotify(conn);
         if (Volatile.Read(ref _disposedSource) is { } source)
             CancelWaits(source);
         _transport.Close();
-        SafeConnHandle? conn = Volatile.Read(ref _conn);
         if (conn != null && !conn.IsClosed)
         {
-            // tlsb_conn_close shuts the socket down to wake a thread waiting on it. An idle core
-            // socket connection has none, and tlsb_conn_free closes its socket: no system call.
-            // A socket the application asked to keep must keep its connection: its waits are
-            // .NET's, which the cancelled token ends. Elsewhere the shutdown ends .NET's poll at once.
-            bool wake = _transport switch
-            {
-                CoreSocketTransport => Volatile.Read(ref _calls) != 0,
-                SocketTransport socket => !socket.LeaveOpen,
-                _ => true,
-            };
+            // tlsb_conn_close shuts the socket down to wake a thread waiting on it. A socket the
+            // application asked to keep must keep its connection: its waits are .NET's, which the
+            // cancelled token ends. Elsewhere the shutdown ends .NET's poll at once.
+            bool wake = _transport is not SocketTransport { LeaveOpen: true };
             if (wake)
             {
                 try
