@@ -95,6 +95,8 @@ int read_until(int fd, char *buf, size_t size, const char *needle, int timeout_m
 int stop_child(pid_t pid);
 /* Waits for a child to exit within timeout_ms; returns its exit code, or -1 (then kills it). */
 int wait_child(pid_t pid, int timeout_ms);
+/* Descriptors this process has open (for leak checks). */
+int open_fds(void);
 /* A TCP port free on 127.0.0.1 right now. */
 int free_port(void);
 /* Waits until something accepts TCP connections on 127.0.0.1:port. */

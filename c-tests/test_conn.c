@@ -296,6 +296,21 @@ static int pump(tlsb_conn *from, tlsb_conn *to)
     return moved;
 }
 
+/* Drives both buffer-mode handshakes to the end; *c and *s get each side's last status. */
+static void handshake_pumped(tlsb_conn *client, tlsb_conn *server, int32_t *c, int32_t *s)
+{
+    *c = *s = TLSB_WANT_READ;
+    for (int round = 0; round < 20 && (*c != TLSB_OK || *s != TLSB_OK); round++) {
+        if (*c != TLSB_OK)
+            *c = tlsb_conn_handshake(client);
+        CHECK(tlsb_conn_pending(client) >= 0);
+        pump(client, server);
+        if (*s != TLSB_OK)
+            *s = tlsb_conn_handshake(server);
+        pump(server, client);
+    }
+}
+
 static void buffer_mode(void)
 {
     tlsb_context *sctx = SERVER(opt("certificate", "server.pem"), opt("certificate-key", "server.key"),
@@ -305,16 +320,8 @@ static void buffer_mode(void)
     tlsb_conn *client, *server;
     REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
     REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
-    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
-    for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
-        if (c != TLSB_OK)
-            c = tlsb_conn_handshake(client);
-        CHECK(tlsb_conn_pending(client) >= 0);
-        pump(client, server);
-        if (s != TLSB_OK)
-            s = tlsb_conn_handshake(server);
-        pump(server, client);
-    }
+    int32_t c, s;
+    handshake_pumped(client, server, &c, &s);
     CHECK_STATUS(c, TLSB_OK);
     CHECK_STATUS(s, TLSB_OK);
     CHECK_STR(tlsb_conn_info(server, TLSB_INFO_PEER_SUBJECT), "CN=tlsbridge client,O=tlsbridge tests");
@@ -379,15 +386,8 @@ static void write_after_close_notify(void)
     tlsb_conn *client, *server;
     REQUIRE_STATUS(tlsb_conn_new_buffer(cctx, "localhost", &client), TLSB_OK);
     REQUIRE_STATUS(tlsb_conn_new_buffer(sctx, NULL, &server), TLSB_OK);
-    int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
-    for (int round = 0; round < 20 && (c != TLSB_OK || s != TLSB_OK); round++) {
-        if (c != TLSB_OK)
-            c = tlsb_conn_handshake(client);
-        pump(client, server);
-        if (s != TLSB_OK)
-            s = tlsb_conn_handshake(server);
-        pump(server, client);
-    }
+    int32_t c, s;
+    handshake_pumped(client, server, &c, &s);
     REQUIRE_STATUS(c, TLSB_OK);
     REQUIRE_STATUS(s, TLSB_OK);
     uint8_t buf[16];
@@ -474,15 +474,8 @@ static void details_are_published_with_the_handshake(void)
         struct watcher w = {.conn = client};
         pthread_t t;
         pthread_create(&t, NULL, watch_details, &w);
-        int32_t c = TLSB_WANT_READ, s = TLSB_WANT_READ;
-        for (int step = 0; step < 20 && (c != TLSB_OK || s != TLSB_OK); step++) {
-            if (c != TLSB_OK)
-                c = tlsb_conn_handshake(client);
-            pump(client, server);
-            if (s != TLSB_OK)
-                s = tlsb_conn_handshake(server);
-            pump(server, client);
-        }
+        int32_t c, s;
+        handshake_pumped(client, server, &c, &s);
         atomic_store(&w.stop, 1);
         pthread_join(t, NULL);
         CHECK_STATUS(c, TLSB_OK);

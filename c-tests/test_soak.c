@@ -2,7 +2,6 @@
  * Resident memory and open descriptors, measured after a warm-up and at the end, must stay flat:
  * whatever a connection leaves behind (a leak, a cache without a bound, a descriptor) adds up
  * here long before a user sees it. */
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -39,17 +38,6 @@ static long rss_kb(void)
         fclose(f);
     }
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    while (d && readdir(d))
-        n++;
-    if (d)
-        closedir(d);
-    return n;
 }
 
 struct server {
