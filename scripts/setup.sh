@@ -7,7 +7,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # clang-14, libclang-rt-14-dev: the fuzzers (libFuzzer). dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps); unzip, man-db: packaging/check.sh.
 packages=(gcc cmake make pkg-config libssl-dev openssl libffi-dev openjdk-17-jdk-headless junit5 binutils publicsuffix
-  libpsl-dev libjansson-dev abigail-tools
+  libpsl-dev libidn2-dev libunistring-dev libjansson-dev abigail-tools
   dpkg-dev file unzip man-db
   clang-14 libclang-rt-14-dev)
 missing=()
